@@ -1,0 +1,1 @@
+"""The ``clearir`` command line."""

@@ -1,0 +1,50 @@
+"""Root of the ``clearir`` command: registers each subcommand group and turns ClearirError into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from clearir.errors import ClearirError
+
+app = typer.Typer(
+    name="clearir",
+    help="Fine-tune multilingual embedding models for cross-lingual retrieval (CLEAR) and measure them.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Each module owns one command or group; imported here so `clearir --help` lists them all.
+    from clearir.cli import data as data_cli
+    from clearir.cli import model as model_cli
+
+    app.add_typer(model_cli.app, name="model")
+    app.add_typer(data_cli.app, name="data")
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app; a ClearirError becomes ``error: <message>`` on stderr and exit code 2."""
+    try:
+        result = app(standalone_mode=False)
+    except ClearirError as exc:
+        Console(stderr=True, soft_wrap=True).print(Text("error: ", style="bold red") + Text(str(exc)))
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,52 @@
+"""Where clearir keeps things: its home (built models, caches) and the data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clearir.errors import ClearirError
+
+HOME_ENV = "CLEARIR_HOME"
+DATA_ENV = "CLEARIR_DATA_DIR"
+DEFAULT_MODEL_NAME = "multilingual-e5-small"
+
+
+def home_dir() -> Path:
+    """clearir's home: ``$CLEARIR_HOME``, else ``$XDG_CACHE_HOME/clearir``, else ``~/.cache/clearir``."""
+    if env := os.environ.get(HOME_ENV):
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "clearir"
+
+
+def models_dir() -> Path:
+    return home_dir() / "models"
+
+
+def default_model_path() -> Path:
+    """Where ``clearir model build`` writes the default base model."""
+    return models_dir() / DEFAULT_MODEL_NAME
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """The data directory: ``override`` (``--data-dir``), else ``$CLEARIR_DATA_DIR``, else ``./data``."""
+    raw = override or os.environ.get(DATA_ENV) or "data"
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        source = "--data-dir" if override else (DATA_ENV if os.environ.get(DATA_ENV) else "default ./data")
+        raise ClearirError(
+            f"data directory {path} ({source}) does not exist; set {DATA_ENV} or pass --data-dir, "
+            "or run `clearir data download`"
+        )
+    return path
+
+
+def resolve_model(model: str | None) -> str:
+    """``None`` means the built default model; anything else is a sentence-transformers name or local path."""
+    if model is None:
+        path = default_model_path()
+        if not (path / "config.json").is_file():
+            raise ClearirError(f"the default model is not built at {path}; run `clearir model build`")
+        return str(path)
+    return model

@@ -1,0 +1,1 @@
+"""Data access: typed records for parallel QA corpora and their readers."""
