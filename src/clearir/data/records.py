@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 class Paragraph:
     """One passage. ``key`` is language-independent: parallel paragraphs in different languages share it.
 
-    ``id`` is unique across languages and datasets (``"<dataset>/<lang>/<key>"``) and is the document id used in
-    retrieval pools, so English and German versions of one paragraph are distinct documents.
+    ``id`` is unique across languages and datasets (``"<dataset>/<lang>/<key>"``) and is the document id
+    used in retrieval pools, so English and German versions of one paragraph are distinct documents.
     """
 
     id: str
@@ -22,7 +22,7 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Question:
-    """One question. ``id`` is the dataset's question id, shared by the parallel questions of all languages."""
+    """One question. ``id`` is the dataset's question id, which its translations share."""
 
     id: str
     lang: str
