@@ -1,0 +1,1 @@
+"""Training rows for CLEAR: a small BM25, hard-negative mining and the row builder."""
