@@ -1,0 +1,146 @@
+"""Every hyperparameter of a clearir training run and its default (the CLEAR recipe where it has one)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from clearir.errors import ClearirError
+
+LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
+SchedulerName = Literal["cosine", "linear", "constant", "constant_with_warmup"]
+Precision = Literal["auto", "fp32", "bf16"]
+JsdQuery = Literal["lang", "en", "both"]
+
+LOSS_NAMES: tuple[str, ...] = get_args(LossName)
+SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+JSD_QUERIES: tuple[str, ...] = get_args(JsdQuery)
+CONFIG_FILE = "clearir_train.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run: data, model, loss and optimisation settings. ``to_dict`` / ``from_dict`` round-trip it.
+
+    Args:
+        data: directory of a saved training-rows dataset (``clearir data build-train``).
+        out: run directory: ``checkpoints/``, ``tensorboard/``, ``loss_log.jsonl``, ``clearir_train.json``
+            and the final sentence-transformers model in ``model/``.
+        model: base model (name or path); ``None`` is the built default model.
+        loss: ``clear``, ``infonce`` (q_L -> passages), ``infonce-en`` (q_en -> passages), ``symmetric``
+            (q_L <-> passages), ``jsd`` (InfoNCE + Jensen-Shannon alignment of q_en and q_L).
+        alpha, beta, kl: CLEAR's reverse and KL weights, and whether the KL term is used.
+        jsd_weight, jsd_query: the ``jsd`` loss's JSD weight and InfoNCE query (``lang``, ``en`` or ``both``).
+        num_negatives: hard negatives per row used (the first ``n`` of ``neg_1..``).
+        scale: inverse temperature of the softmax over cosine similarities.
+        mini_batch_size: GradCache mini-batch size (``None``: no caching); keeps activation memory flat.
+        gather_across_devices: with several processes, use every process's candidates as negatives.
+        batch_size: rows per batch per process.
+        lr, max_steps, warmup_ratio, scheduler, weight_decay, max_grad_norm: optimisation (AdamW).
+        max_seq_length: token limit for passages; max_query_length for questions (``None``: max_seq_length).
+        freeze_word_embeddings: keep the word-embedding matrix fixed (most of a multilingual model's weights).
+        freeze_layers: keep the embeddings module and the N lowest encoder layers fixed.
+        precision: ``auto`` (bf16 on a CUDA GPU that supports it, else fp32), ``fp32`` or ``bf16``.
+        seed: seeds the data order, dropout and initialisation.
+        save_steps, save_total_limit: a checkpoint every ``save_steps`` steps, keeping the last
+            ``save_total_limit`` ones.
+        logging_steps: log the loss and its components every this many steps.
+        resume: continue the run in ``out`` from its last checkpoint.
+    """
+
+    data: str
+    out: str
+    model: str | None = None
+    loss: LossName = "clear"
+    alpha: float = 0.4
+    beta: float = 0.2
+    kl: bool = True
+    jsd_weight: float = 1.0
+    jsd_query: JsdQuery = "lang"
+    num_negatives: int = 5
+    scale: float = 20.0
+    mini_batch_size: int | None = None
+    gather_across_devices: bool = False
+    batch_size: int = 64
+    lr: float = 5e-5
+    max_steps: int = 50
+    warmup_ratio: float = 0.05
+    scheduler: SchedulerName = "cosine"
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    max_seq_length: int = 256
+    max_query_length: int | None = None
+    freeze_word_embeddings: bool = True
+    freeze_layers: int = 0
+    precision: Precision = "auto"
+    seed: int = 42
+    save_steps: int = 10
+    save_total_limit: int = 2
+    logging_steps: int = 1
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        choices = {
+            "loss": LOSS_NAMES,
+            "scheduler": SCHEDULERS,
+            "precision": PRECISIONS,
+            "jsd_query": JSD_QUERIES,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ClearirError(
+                    f"--{_flag(name)} {getattr(self, name)!r}: expected one of {', '.join(allowed)}"
+                )
+        positive = [
+            "batch_size",
+            "max_steps",
+            "max_seq_length",
+            "save_steps",
+            "save_total_limit",
+            "logging_steps",
+        ]
+        optional_positive = ["mini_batch_size", "max_query_length"]
+        for name in positive + [n for n in optional_positive if getattr(self, n) is not None]:
+            if getattr(self, name) < 1:
+                raise ClearirError(f"--{_flag(name)} {getattr(self, name)}: expected a positive integer")
+        for name in ("num_negatives", "freeze_layers", "weight_decay", "max_grad_norm", "jsd_weight"):
+            if getattr(self, name) < 0:
+                raise ClearirError(f"--{_flag(name)} {getattr(self, name)}: expected a value >= 0")
+        if not self.lr > 0 or not self.scale > 0:
+            raise ClearirError(f"--lr {self.lr} and --scale {self.scale}: expected positive values")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ClearirError(f"--warmup-ratio {self.warmup_ratio}: expected a value in [0, 1)")
+        if self.alpha < 0 or self.beta < 0 or self.alpha + (self.beta if self.kl else 0) > 1:
+            raise ClearirError(
+                f"--alpha {self.alpha} --beta {self.beta}: expected non-negative weights with "
+                "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
+            )
+
+    @property
+    def query_length(self) -> int:
+        """The token limit for questions."""
+        return self.max_query_length or self.max_seq_length
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        if unknown := sorted(set(values) - known):
+            raise ClearirError(f"unknown training settings {unknown}; expected some of {sorted(known)}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ClearirError(f"{path}: cannot read the training configuration: {exc}") from exc
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
