@@ -1,0 +1,107 @@
+"""``clearir eval``: evaluate a model on every cross-lingual scenario, each unique text encoded once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from clearir.config import home_dir
+from clearir.errors import ClearirError
+
+
+def _split(value: str | None, option: str) -> list[str] | None:
+    """``"de, hi"`` -> ``["de", "hi"]``; None stays None; an empty list is an error."""
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ClearirError(f"{option} is empty; expected a comma-separated list")
+    return items
+
+
+def eval_command(
+    model: str = typer.Option(
+        None, "--model", help="Model directory or name (default: the built default model)."
+    ),
+    datasets: str = typer.Option(
+        None,
+        "--datasets",
+        help="Comma-separated datasets, e.g. xquad,mlqa (default: all in the data directory).",
+    ),
+    langs: str = typer.Option(
+        None,
+        "--langs",
+        help="Comma-separated languages besides English, e.g. de,hi (default: all available).",
+    ),
+    scenarios: str = typer.Option(
+        None,
+        "--scenarios",
+        help="Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all).",
+    ),
+    out: str = typer.Option("results", "--out", help="Results directory: OUT/<model>/<task>.json."),
+    model_name: str = typer.Option(
+        None, "--model-name", help="Results folder name (default: the model directory's name)."
+    ),
+    batch_size: int = typer.Option(32, "--batch-size", help="Texts per forward pass."),
+    max_seq_length: int = typer.Option(
+        None, "--max-seq-length", help="Token limit per text (default: the model's own)."
+    ),
+    cache: bool = typer.Option(
+        True,
+        "--cache/--no-cache",
+        help="Reuse embeddings from the on-disk cache in $CLEARIR_HOME/embeddings.",
+    ),
+    max_queries: int = typer.Option(
+        None,
+        "--max-queries",
+        help="Use N questions per task (the same ones in every language) (default: all).",
+    ),
+    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default: $CLEARIR_DATA_DIR)."),
+    faiss: bool = typer.Option(False, "--faiss", help="Search with FAISS (needs the faiss extra)."),
+    top_k: int = typer.Option(100, "--top-k", help="Documents retrieved per query for the ranking metrics."),
+    per_query: bool = typer.Option(
+        True, "--per-query/--no-per-query", help="Also write per-query values (OUT/<model>/per_query/)."
+    ),
+) -> None:
+    """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool."""
+    from clearir.evaluation.engine import evaluate_model
+    from clearir.evaluation.results import summary_table
+    from clearir.evaluation.scenarios import build_tasks
+
+    if max_queries is not None and max_queries < 1:
+        raise ClearirError(f"--max-queries must be >= 1, got {max_queries}")
+    if top_k < 1:
+        raise ClearirError(f"--top-k must be >= 1, got {top_k}")
+    console = Console(stderr=True)
+    tasks = build_tasks(
+        _split(datasets, "--datasets"),
+        _split(langs, "--langs"),
+        _split(scenarios, "--scenarios"),
+        data_dir,
+        max_queries,
+    )
+    run = evaluate_model(
+        model,
+        tasks,
+        out,
+        model_name=model_name,
+        cache_dir=home_dir() / "embeddings" if cache else None,
+        batch_size=batch_size,
+        max_seq_length=max_seq_length,
+        search="faiss" if faiss else "exact",
+        top_k=top_k,
+        write_per_query=per_query,
+        progress=True,
+    )
+    # Not a terminal (a log file): wide enough for every column rather than rich's default of 80.
+    Console(width=None if sys.stdout.isatty() else 200).print(summary_table(run))
+    stats = run.encoding
+    console.print(
+        f"{len(run.results)} tasks in {run.seconds:.1f} s; {stats.requested:,} texts needed, "
+        f"{stats.unique:,} unique, {stats.cached:,} from the cache, {stats.encoded:,} encoded in "
+        f"{stats.seconds:.1f} s"
+    )
+    console.print(f"results: {Path(out).expanduser() / run.model_name}")

@@ -1,0 +1,270 @@
+"""Run retrieval tasks on a model: encode every unique text once, search, and compute the metrics.
+
+Standard metrics (:mod:`clearir.metrics.ranking`) use the top ``top_k`` documents of each query, so MAP is
+reported as ``map_at_<top_k>``. Multi-gold tasks (bilingual and multilingual pools) add Max@R, Complete@k
+and, for non-English queries, English inclination (:mod:`clearir.metrics.multigold`), computed exactly over
+the whole pool, block by block of queries. Bitext tasks add ``accuracy`` (the translation ranked first).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sentence_transformers import SentenceTransformer
+
+from clearir.config import resolve_model
+from clearir.errors import ClearirError
+from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, resolve_prompt
+from clearir.evaluation.results import write_results
+from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
+from clearir.evaluation.search import Backend
+from clearir.evaluation.search import top_k as search_top_k
+from clearir.metrics.multigold import gold_ranks, inclination, max_rank
+from clearir.metrics.ranking import DEFAULT_MEASURES
+from clearir.metrics.ranking import per_query as ranking_per_query
+
+COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
+# Queries whose full score rows are held at once for the multi-gold metrics.
+_RANK_BLOCK = 256
+
+
+@dataclass
+class TaskResult:
+    """The metrics of one task: means over queries (``scores``) and per-query values
+    (``per_query[measure][query id]``), for significance tests."""
+
+    spec: TaskSpec
+    main_score: str
+    split: str
+    n_queries: int
+    n_docs: int
+    scores: dict[str, float]
+    per_query: dict[str, dict[str, float]] = field(repr=False)
+    evaluation_time: float
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def main_value(self) -> float:
+        return self.scores[self.main_score]
+
+
+@dataclass
+class EvalRun:
+    """One model's evaluation: its results, the encoding counts and the total wall time."""
+
+    model_name: str
+    results: list[TaskResult]
+    encoding: EncodeStats
+    seconds: float
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def model_source(model: str | Path | None) -> Path | None:
+    """The local directory ``model`` (a path, a name, ``None`` for the default) names, if it is one."""
+    name = resolve_model(None if model is None else str(model))
+    path = Path(name).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ClearirError(f"model path {path} is a file; expected a model directory")
+    if not path.exists() and _looks_like_path(name):
+        raise ClearirError(
+            f"model path {path} does not exist; expected a sentence-transformers model directory"
+        )
+    return path.absolute() if path.exists() else None
+
+
+def load_model(model: str | Path | None) -> SentenceTransformer:
+    """A SentenceTransformer from a local directory or a locally cached name; ``None``: the default model."""
+    name = resolve_model(None if model is None else str(model))
+    source = model_source(model)
+    try:
+        return SentenceTransformer(str(source) if source is not None else name)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClearirError(f"cannot load model {name!r}: {first}") from exc
+
+
+def set_max_seq_length(model: SentenceTransformer, max_seq_length: int) -> None:
+    """Truncate inputs at ``max_seq_length`` tokens (1 .. the tokenizer's limit)."""
+    limit = getattr(model.tokenizer, "model_max_length", None)
+    limit = limit if isinstance(limit, int) and limit < 10**6 else None
+    if max_seq_length < 1 or (limit is not None and max_seq_length > limit):
+        raise ClearirError(
+            f"--max-seq-length must be between 1 and {limit or 'the model limit'}, got {max_seq_length}"
+        )
+    model.max_seq_length = max_seq_length
+
+
+def default_model_name(model: str | Path | None) -> str:
+    """The results folder name of a model: a path's last part, or a hub name with ``/`` as ``__`` (MTEB)."""
+    name = resolve_model(None if model is None else str(model))
+    path = Path(name).expanduser()
+    return path.resolve().name if path.exists() else name.replace("/", "__")
+
+
+def encoding_inputs(tasks: Sequence[RetrievalTask], model: SentenceTransformer) -> list[tuple[str, str]]:
+    """Every (prompt, text) the tasks need, in task order (duplicates kept; the encoder dedupes)."""
+    items: list[tuple[str, str]] = []
+    for task in tasks:
+        query_prompt, doc_prompt = (
+            resolve_prompt(model, task.query_prompt),
+            resolve_prompt(model, task.doc_prompt),
+        )
+        items += [(query_prompt, text) for text in task.query_texts]
+        items += [(doc_prompt, text) for text in task.doc_texts]
+    return items
+
+
+def _multigold_per_query(
+    task: RetrievalTask, queries: np.ndarray, docs: np.ndarray, pivot: str
+) -> dict[str, dict[str, float]]:
+    """Per query, over the whole pool: ``max_rank``, ``complete_at_k`` and (non-pivot queries)
+    ``inclination``."""
+    with_inclination = task.spec.query_lang != pivot and pivot in task.spec.doc_langs
+    out: dict[str, dict[str, float]] = {"max_rank": {}}
+    out.update({f"complete_at_{k}": {} for k in COMPLETE_KS})
+    if with_inclination:
+        out["inclination"] = {}
+    for start in range(0, len(task.query_ids), _RANK_BLOCK):
+        ids = task.query_ids[start : start + _RANK_BLOCK]
+        scores = queries[start : start + _RANK_BLOCK] @ docs.T
+        worst = max_rank(gold_ranks(task.qrels, ids, task.doc_ids, scores))
+        for qid in ids:
+            out["max_rank"][qid] = float(worst[qid])
+            for k in COMPLETE_KS:
+                out[f"complete_at_{k}"][qid] = float(worst[qid] <= k)
+        if with_inclination:
+            counts = inclination(
+                task.qrels, ids, task.doc_ids, scores, task.doc_langs, task.spec.query_lang, pivot
+            )
+            out["inclination"].update({qid: float(n) for qid, n in counts.items()})
+    return out
+
+
+def _summary(per_query: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Means over queries; Max@R also as median, inclination also as the share of queries with any."""
+    scores: dict[str, float] = {}
+    for measure, values in per_query.items():
+        array = np.fromiter(values.values(), dtype=np.float64, count=len(values))
+        if measure == "max_rank":
+            scores["max_rank_mean"] = float(array.mean())
+            scores["max_rank_median"] = float(np.median(array))
+        elif measure == "inclination":
+            scores["inclination_share"] = float((array >= 1).mean())
+            scores["inclination_mean"] = float(array.mean())
+        else:
+            scores[measure] = float(array.mean())
+    return scores
+
+
+def score_task(
+    task: RetrievalTask,
+    queries: np.ndarray,
+    docs: np.ndarray,
+    search: Backend = "exact",
+    top_k: int = 100,
+) -> TaskResult:
+    """Metrics of one task from its query and document embeddings (rows in task order)."""
+    started = time.perf_counter()
+    top_scores, top_indices = search_top_k(queries, docs, top_k, search)
+    run = {
+        qid: {task.doc_ids[j]: float(s) for j, s in zip(row_idx.tolist(), row_scores.tolist(), strict=True)}
+        for qid, row_idx, row_scores in zip(task.query_ids, top_indices, top_scores, strict=True)
+    }
+    values = ranking_per_query(task.qrels, run, DEFAULT_MEASURES)
+    values[f"map_at_{top_k}"] = values.pop("map")
+    if task.spec.scenario == "bitext":
+        values["accuracy"] = dict(values["recall_at_1"])
+    if task.multigold:
+        values.update(_multigold_per_query(task, queries, docs, eval_dataset(task.spec.dataset).pivot))
+    return TaskResult(
+        spec=task.spec,
+        main_score=task.main_score,
+        split=task.split,
+        n_queries=len(task.query_ids),
+        n_docs=len(task.doc_ids),
+        scores=_summary(values),
+        per_query=values,
+        evaluation_time=time.perf_counter() - started,
+    )
+
+
+def score_tasks(
+    tasks: Sequence[RetrievalTask],
+    embeddings: Embeddings,
+    model: SentenceTransformer,
+    search: Backend = "exact",
+    top_k: int = 100,
+    progress: bool = True,
+) -> list[TaskResult]:
+    """Score every task with embeddings looked up from ``embeddings`` (see :class:`TextEncoder`)."""
+    results = []
+    columns = (
+        TextColumn("scoring {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, disable=not progress, transient=True) as bar:
+        job = bar.add_task("", total=len(tasks))
+        for task in tasks:
+            bar.update(job, description=task.spec.name)
+            queries = embeddings.lookup(task.query_texts, resolve_prompt(model, task.query_prompt))
+            docs = embeddings.lookup(task.doc_texts, resolve_prompt(model, task.doc_prompt))
+            results.append(score_task(task, queries, docs, search, top_k))
+            bar.advance(job)
+    return results
+
+
+def evaluate_model(
+    model: str | Path | SentenceTransformer | None,
+    tasks: Sequence[RetrievalTask],
+    out_dir: str | Path | None = None,
+    *,
+    model_name: str | None = None,
+    cache_dir: str | Path | None = None,
+    batch_size: int = 32,
+    max_seq_length: int | None = None,
+    search: Backend = "exact",
+    top_k: int = 100,
+    write_per_query: bool = True,
+    progress: bool = True,
+) -> EvalRun:
+    """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
+    on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
+
+    With ``out_dir``, writes ``<out_dir>/<model_name>/<task>.json`` (MTEB layout), ``summary.csv`` and, with
+    ``write_per_query``, ``per_query/<task>.json``. A loaded model gets its max_seq_length back afterwards.
+    """
+    if not tasks:
+        raise ClearirError("no tasks to evaluate")
+    started = time.perf_counter()
+    loaded = model if isinstance(model, SentenceTransformer) else load_model(model)
+    if model_name is None:
+        if isinstance(model, SentenceTransformer):
+            raise ClearirError("evaluating a loaded model needs model_name (the results folder name)")
+        model_name = default_model_name(model)
+    original_length = loaded.max_seq_length
+    try:
+        if max_seq_length is not None:
+            set_max_seq_length(loaded, max_seq_length)
+        source = None if isinstance(model, SentenceTransformer) else model_source(model)
+        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source)
+        embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
+        results = score_tasks(tasks, embeddings, loaded, search, top_k, progress)
+    finally:
+        loaded.max_seq_length = original_length
+    run = EvalRun(model_name, results, stats, time.perf_counter() - started)
+    if out_dir is not None:
+        write_results(run, out_dir, write_per_query=write_per_query)
+    return run

@@ -1,0 +1,352 @@
+"""Evaluation scenarios and tasks, declared as data (MTEB v2 style), and building them from the corpora.
+
+A *scenario* says which query language searches which pool of languages; a *task* is one scenario on one
+dataset for one language pair, e.g. ``xquad-crosslingual-de-en`` (German questions, English paragraphs).
+Queries are questions, documents the unique paragraphs of every pool language (distinct ids per language).
+A query's gold set is the paragraph of its parallel question (same question id) in every pool language, so a
+bilingual pool has two gold documents per query, a multilingual pool one per language. Only questions with a
+parallel partner in every language of the task are used (MLQA-R: the pool still holds all paragraphs), except
+in the multilingual pool (see :class:`Scenario`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from clearir.config import data_dir as resolve_data_dir
+from clearir.data.belebele import BELEBELE_CODES
+from clearir.data.bitext import bitext_paths, read_bitext
+from clearir.data.records import Corpus, Paragraph, Question
+from clearir.data.registry import DATASETS, available, check_language, load_corpus
+from clearir.errors import ClearirError
+from clearir.metrics.ranking import Qrels
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A way to pair a query language with a pool; ``pairs(pivot, langs)`` lists ``(query lang, pool langs)``
+    for the pivot (English) and the other selected languages. ``gold``: ``"every"`` uses only questions with a
+    partner in every language of the task; ``"available"`` only needs one in the pivot, and the gold set holds
+    the versions that exist (MLQA-R, whose questions exist in 2 to 4 of its 7 languages, as in LAReQA)."""
+
+    name: str
+    description: str
+    pairs: Callable[[str, Sequence[str]], list[tuple[str, tuple[str, ...]]]]
+    gold: Literal["every", "available"] = "every"
+
+
+def _monolingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(pivot, (pivot,))] + [(lang, (lang,)) for lang in langs]
+
+
+def _crosslingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    return [pair for lang in langs for pair in ((lang, (pivot,)), (pivot, (lang,)))]
+
+
+def _bilingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(query, (pivot, lang)) for lang in langs for query in (lang, pivot)]
+
+
+def _multilingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    pool = (pivot, *langs)
+    return [(query, pool) for query in pool] if langs else []
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("monolingual", "en→en and L→L", _monolingual),
+        Scenario("crosslingual", "L→en and en→L", _crosslingual),
+        Scenario(
+            "bilingual", "L and en queries in a pool of en ∪ L documents; gold: both versions", _bilingual
+        ),
+        Scenario(
+            "multilingual",
+            "each language's queries in a pool of all languages; gold: every version",
+            _multilingual,
+            gold="available",
+        ),
+        Scenario("bitext", "find the translation of a sentence, L→en and en→L (accuracy)", _crosslingual),
+    )
+}
+
+
+@dataclass(frozen=True)
+class EvalDataset:
+    """How one dataset is evaluated: its scenarios, pivot language, prompts and main score; ``revision`` is
+    the data release evaluated (MTEB's ``dataset_revision``)."""
+
+    name: str
+    title: str
+    reference: str
+    revision: str
+    scenarios: tuple[str, ...]
+    pivot: str = "en"
+    query_prompt: str = "query"
+    doc_prompt: str = "passage"
+    main_score: str = "ndcg_at_10"
+    split: str = "test"
+
+
+_QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
+EVAL_DATASETS: dict[str, EvalDataset] = {
+    d.name: d
+    for d in (
+        EvalDataset("xquad", "XQuAD", "https://github.com/google-deepmind/xquad", "7d30520", _QA_SCENARIOS),
+        EvalDataset(
+            "mlqa", "MLQA-R", "https://github.com/google-research-datasets/lareqa", "354d67d", _QA_SCENARIOS
+        ),
+        EvalDataset(
+            "belebele", "Belebele", "https://github.com/facebookresearch/belebele", "v1", _QA_SCENARIOS
+        ),
+        # Symmetric task: both sides are sentences, so both get the query prompt.
+        EvalDataset(
+            "tatoeba",
+            "Tatoeba",
+            "https://github.com/facebookresearch/LASER/tree/main/data/tatoeba/v1",
+            "v1",
+            ("bitext",),
+            pivot="eng",
+            doc_prompt="query",
+            main_score="accuracy",
+        ),
+    )
+}
+
+
+# ISO 639-1 ("de") and ISO 639-3 ("deu", Tatoeba) codes -> MTEB's "deu-Latn", via the FLORES-200 codes.
+_MTEB_CODES = {
+    **{code[:3]: code.replace("_", "-") for code in BELEBELE_CODES.values()},
+    **{lang: code.replace("_", "-") for lang, code in BELEBELE_CODES.items()},
+    "ara": "ara-Arab",
+    "cmn": "cmn-Hans",
+}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task: ``dataset``'s ``scenario``, ``query_lang`` queries, a pool of ``doc_langs`` documents."""
+
+    dataset: str
+    scenario: str
+    query_lang: str
+    doc_langs: tuple[str, ...]
+
+    @property
+    def subset(self) -> str:
+        """MTEB ``hf_subset``: ``de-en``, ``de-en+de`` (bilingual), ``de-multi`` (multilingual)."""
+        pool = "multi" if self.scenario == "multilingual" else "+".join(self.doc_langs)
+        return f"{self.query_lang}-{pool}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}-{self.scenario}-{self.subset}"
+
+    @property
+    def languages(self) -> list[str]:
+        """MTEB language codes (``deu-Latn``) of the query language, then the pool's other languages."""
+        langs = dict.fromkeys((self.query_lang, *self.doc_langs))
+        return [_MTEB_CODES.get(lang, lang) for lang in langs]
+
+
+@dataclass
+class RetrievalTask:
+    """A built task: queries, the document pool (``doc_langs[i]`` is document i's language) and the qrels."""
+
+    spec: TaskSpec
+    query_ids: list[str]
+    query_texts: list[str]
+    doc_ids: list[str]
+    doc_texts: list[str]
+    doc_langs: list[str]
+    qrels: Qrels
+    query_prompt: str
+    doc_prompt: str
+    main_score: str
+    split: str
+
+    @property
+    def multigold(self) -> bool:
+        """Whether a query has several gold documents (Max@R, Complete@k apply)."""
+        return len(self.spec.doc_langs) > 1
+
+
+def task_specs(dataset: str, langs: Sequence[str], scenarios: Iterable[str] | None = None) -> list[TaskSpec]:
+    """The task specs of ``dataset`` for the non-pivot ``langs`` (the pivot is always included)."""
+    meta = eval_dataset(dataset)
+    chosen = meta.scenarios if scenarios is None else tuple(scenarios)
+    for name in chosen:
+        if name not in SCENARIOS:
+            raise ClearirError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
+        if name not in meta.scenarios:
+            raise ClearirError(
+                f"scenario {name!r} does not apply to {dataset}; expected one of {', '.join(meta.scenarios)}"
+            )
+    others = [lang for lang in dict.fromkeys(langs) if lang != meta.pivot]
+    return [
+        TaskSpec(dataset, name, query, pool)
+        for name in meta.scenarios
+        if name in chosen
+        for query, pool in SCENARIOS[name].pairs(meta.pivot, others)
+    ]
+
+
+def eval_dataset(dataset: str) -> EvalDataset:
+    if dataset not in EVAL_DATASETS:
+        raise ClearirError(f"unknown dataset {dataset!r}; expected one of {', '.join(EVAL_DATASETS)}")
+    return EVAL_DATASETS[dataset]
+
+
+def _sample_order(qid: str) -> str:
+    """A fixed pseudo-random order of question ids, the same in every language and run."""
+    return hashlib.sha1(qid.encode("utf-8")).hexdigest()
+
+
+def build_task(
+    spec: TaskSpec, corpora: Mapping[str, Corpus], max_queries: int | None = None
+) -> RetrievalTask:
+    """Build ``spec`` from ``corpora`` (language -> corpus of ``spec.dataset``).
+
+    With ``max_queries``, keep that many eligible questions, chosen by a hash of their id: the same questions
+    in every language and task, and a subset of those kept with a larger ``max_queries``.
+    """
+    meta = eval_dataset(spec.dataset)
+    langs = list(dict.fromkeys((spec.query_lang, *spec.doc_langs)))
+    missing = [lang for lang in langs if lang not in corpora]
+    if missing:
+        raise ClearirError(f"{spec.name}: no {spec.dataset} corpus for {', '.join(missing)}")
+    by_id = {lang: {q.id: q for q in corpora[lang].questions} for lang in langs}
+    if SCENARIOS[spec.scenario].gold == "available":
+        langs = list(dict.fromkeys((spec.query_lang, meta.pivot)))
+    queries = [q for q in corpora[spec.query_lang].questions if all(q.id in by_id[lang] for lang in langs)]
+    if max_queries is not None:
+        if max_queries < 1:
+            raise ClearirError(f"max_queries must be >= 1, got {max_queries}")
+        keep = set(sorted((q.id for q in queries), key=_sample_order)[:max_queries])
+        queries = [q for q in queries if q.id in keep]
+    docs = [p for lang in spec.doc_langs for p in corpora[lang].paragraphs]
+    if not docs:
+        raise ClearirError(
+            f"{spec.name}: the document pool is empty (no {'/'.join(spec.doc_langs)} paragraphs)"
+        )
+    if not queries:
+        raise ClearirError(
+            f"{spec.name}: no {spec.query_lang} questions with a parallel partner in "
+            f"{', '.join(langs)}; expected at least one"
+        )
+    doc_ids = [p.id for p in docs]
+    if len(set(doc_ids)) != len(doc_ids):
+        raise ClearirError(f"{spec.name}: document ids repeat in the pool; expected distinct paragraph ids")
+    qrels = {
+        q.id: {
+            corpora[lang].paragraph_of(by_id[lang][q.id]).id: 1
+            for lang in spec.doc_langs
+            if q.id in by_id[lang]
+        }
+        for q in queries
+    }
+    return RetrievalTask(
+        spec=spec,
+        query_ids=[q.id for q in queries],
+        query_texts=[q.text for q in queries],
+        doc_ids=doc_ids,
+        doc_texts=[p.text for p in docs],
+        doc_langs=[p.lang for p in docs],
+        qrels=qrels,
+        query_prompt=meta.query_prompt,
+        doc_prompt=meta.doc_prompt,
+        main_score=meta.main_score,
+        split=meta.split,
+    )
+
+
+TATOEBA_FOLDER = "tatoeba"
+
+
+# Tatoeba codes that differ from the language part of the Belebele (FLORES-200) code.
+_TATOEBA_OVERRIDES = {"ar": "ara", "zh": "cmn"}
+
+
+def tatoeba_code(lang: str) -> str:
+    """A Tatoeba language code: ``"de"`` -> ``"deu"`` (via the FLORES-200 code), ``"zh"`` -> ``"cmn"``;
+    anything else (e.g. ``"deu"``, ``"eng"``) as is."""
+    if lang in _TATOEBA_OVERRIDES:
+        return _TATOEBA_OVERRIDES[lang]
+    return BELEBELE_CODES[lang][:3] if lang in BELEBELE_CODES else lang
+
+
+def tatoeba_languages(root: Path) -> list[str]:
+    """The languages with both files of a ``tatoeba.<xxx>-eng`` bitext in ``root/tatoeba``."""
+    folder = root / TATOEBA_FOLDER
+    found = {path.name.split(".")[1][:3] for path in folder.glob("tatoeba.???-eng.eng")}
+    return sorted(lang for lang in found if (folder / f"tatoeba.{lang}-eng.{lang}").is_file())
+
+
+def bitext_corpora(root: Path, lang: str) -> dict[str, Corpus]:
+    """The two sides of the Tatoeba ``<lang>-eng`` bitext as corpora: line i is paragraph ``i`` and question
+    ``i`` of its side, so the parallel partner of a sentence is the other side's line i."""
+    sides = dict(zip((lang, "eng"), read_bitext(root / TATOEBA_FOLDER, lang), strict=True))
+    corpora = {}
+    for side, lines in sides.items():
+        paragraphs = [
+            Paragraph(f"tatoeba/{lang}-eng/{side}/{i}", str(i), side, "", t) for i, t in enumerate(lines)
+        ]
+        questions = [Question(str(i), side, p.text, p.id) for i, p in enumerate(paragraphs)]
+        source = str(bitext_paths(root / TATOEBA_FOLDER, lang)[side == "eng"])
+        corpora[side] = Corpus("tatoeba", side, source, paragraphs, questions)
+    return corpora
+
+
+def build_tasks(
+    datasets: Sequence[str] | None = None,
+    langs: Sequence[str] | None = None,
+    scenarios: Sequence[str] | None = None,
+    data_dir: str | Path | None = None,
+    max_queries: int | None = None,
+) -> list[RetrievalTask]:
+    """All tasks of ``datasets`` (default: every dataset in the data directory) for ``langs`` (default: all
+    of each dataset's available languages) and ``scenarios`` (default: all of each dataset's)."""
+    root = resolve_data_dir(data_dir)
+    found = available(root)
+    if tatoeba := tatoeba_languages(root):
+        found["tatoeba"] = tatoeba
+    names = list(found) if datasets is None else list(dict.fromkeys(datasets))
+    if not names:
+        raise ClearirError(f"no datasets found in the data directory {root}; run `clearir data download`")
+    tasks: list[RetrievalTask] = []
+    for name in names:
+        meta = eval_dataset(name)
+        have = found.get(name, [])
+        if not have:
+            raise ClearirError(f"dataset {name!r} has no files in the data directory {root}")
+        wanted = list(have) if langs is None else list(dict.fromkeys(langs))
+        if name in DATASETS:
+            wanted = [check_language(DATASETS[name], lang) for lang in wanted]
+        else:
+            wanted = [tatoeba_code(lang) for lang in wanted]
+        pivot = [meta.pivot] if name in DATASETS else []  # Tatoeba: each pair file has its English side
+        unknown = [lang for lang in (*pivot, *wanted) if lang not in have]
+        if unknown:
+            raise ClearirError(
+                f"language {unknown[0]!r} is not available for {name} in {root}; "
+                f"expected one of {', '.join(have)}"
+            )
+        if name == "tatoeba":
+            for lang in wanted:
+                if lang != meta.pivot:
+                    corpora = bitext_corpora(root, lang)
+                    tasks += [
+                        build_task(s, corpora, max_queries) for s in task_specs(name, [lang], scenarios)
+                    ]
+            continue
+        specs = task_specs(name, wanted, scenarios)
+        needed = dict.fromkeys(lang for spec in specs for lang in (spec.query_lang, *spec.doc_langs))
+        corpora = {lang: load_corpus(name, lang, root) for lang in needed}
+        tasks += [build_task(spec, corpora, max_queries) for spec in specs]
+    if not tasks:
+        raise ClearirError("no tasks selected; give at least one language besides English, or monolingual")
+    return tasks

@@ -1,0 +1,91 @@
+"""``clearir eval`` through the real entry point: a run on a saved tiny model, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from clearir.cli.main import main
+from tests.eval_data import make_data_dir
+from tests.tiny_model import make_tiny_model
+
+
+def run(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> tuple[int, str, str]:
+    """Run ``clearir <args>`` in-process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["clearir", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_eval_writes_results_and_reuses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    model_dir = tmp_path / "tiny-model"
+    make_tiny_model().save(str(model_dir))
+    monkeypatch.setenv("CLEARIR_HOME", str(tmp_path / "home"))
+    data = make_data_dir(tmp_path / "data")
+    args = [
+        "eval",
+        "--model",
+        str(model_dir),
+        "--data-dir",
+        str(data),
+        "--langs",
+        "de",
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    first = [*args, "--scenarios", "crosslingual,bilingual", "--max-queries", "5", "--model-name", "tiny"]
+    code, out, err = run(first, monkeypatch, capsys)
+    assert code == 0, err
+    assert "xquad" in out and "de→en+de" in out
+    assert "4 tasks" in err and "22 unique, 0 from the cache, 22 encoded" in err  # 2 x (6 paragraphs + 5 q.)
+    written = sorted(p.name for p in (tmp_path / "r" / "tiny").glob("*.json"))
+    assert written == sorted(
+        f"xquad-{name}.json"
+        for name in ("crosslingual-de-en", "crosslingual-en-de", "bilingual-de-en+de", "bilingual-en-en+de")
+    )
+    task = json.loads((tmp_path / "r" / "tiny" / "xquad-crosslingual-de-en.json").read_text())
+    assert task["clearir"]["num_queries"] == 5
+    assert list((tmp_path / "home" / "embeddings").rglob("*.npz"))
+    code, _, err = run([*args, "--scenarios", "crosslingual", "--max-queries", "5"], monkeypatch, capsys)
+    assert code == 0 and "22 unique, 22 from the cache, 0 encoded" in err
+    assert (tmp_path / "r" / "tiny-model" / "summary.csv").is_file()  # named after the model directory
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "{tmp}/missing-model"], "model path {tmp}/missing-model does not exist"),
+        (["--langs", "xx"], "unknown language 'xx' for xquad"),
+        (["--scenarios", "crosslingual,diagonal"], "unknown scenario 'diagonal'"),
+        (["--max-queries", "0"], "--max-queries must be >= 1"),
+        (["--langs", ","], "--langs is empty"),
+        (
+            ["--datasets", "xquad", "--data-dir", "{tmp}/no-data"],
+            "data directory {tmp}/no-data (--data-dir) does not",
+        ),
+    ],
+)
+def test_eval_bad_input_is_one_error_line(
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    data = make_data_dir(tmp_path / "data")
+    extra = [part.format(tmp=tmp_path) for part in extra]
+    args = ["eval", "--model", str(tmp_path), "--data-dir", str(data), "--out", str(tmp_path / "r"), *extra]
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert message.format(tmp=tmp_path) in err
+    assert not (tmp_path / "r").exists()
