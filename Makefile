@@ -27,5 +27,6 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# Benchmarks write JSON to bench/out/ (see each module's --help for sizes).
 bench: setup
-	$(BIN)/python -m bench.run_all
+	for b in losses eval run; do $(BIN)/python -m bench.bench_$$b || exit 1; done

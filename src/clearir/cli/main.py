@@ -22,11 +22,21 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each module owns one command or group; imported here so `clearir --help` lists them all.
+    from clearir.cli import ablate as ablate_cli
     from clearir.cli import data as data_cli
+    from clearir.cli import eval as eval_cli
     from clearir.cli import model as model_cli
+    from clearir.cli import run as run_cli
+    from clearir.cli import train as train_cli
+    from clearir.cli.build_train import build_train
 
     app.add_typer(model_cli.app, name="model")
     app.add_typer(data_cli.app, name="data")
+    data_cli.app.command("build-train")(build_train)
+    app.command("train")(train_cli.train)
+    app.command("eval")(eval_cli.eval_command)
+    app.command("run")(run_cli.run_command)
+    app.command("ablate")(ablate_cli.ablate_command)
 
 
 _register()

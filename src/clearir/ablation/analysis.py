@@ -1,0 +1,279 @@
+"""Paired statistics of an ablation, and what they say in plain words.
+
+A *configuration* is a run's settings but the seed; its runs over seeds are averaged query by query before
+testing, so each test asks whether the configuration differs on these queries (paired randomization test for
+the p-value, paired bootstrap for the 95% interval, both over queries); the per-seed differences and how many
+seeds agree in sign are given beside it, and every metric as mean ± std over seeds.
+
+Comparisons (each on the focus targets of ``clearir.ablation.store.FOCUS``):
+
+- family ``vs base``: every configuration against the base model;
+- one family per varied setting: each configuration against the one that differs only in that setting, at
+  its reference value (InfoNCE for ``loss``, off for ``kl``, else ``clearir run``'s default when the grid has
+  it, else the setting's first value), on the seeds both have. For ``langs``, a multilingual model is compared
+  with each single-language model of its languages, on that language.
+
+p-values are Holm-corrected over every test of a family. A difference is called *real* only when the
+corrected p < 0.05 and the confidence interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from clearir.ablation.grid import Plan
+from clearir.ablation.settings import DEFAULT_RUN, RunSettings, config_id, irrelevant
+from clearir.ablation.store import Target, Values, targets_of
+from clearir.metrics.significance import compare, holm, mean_std
+from clearir.report.compare import METRIC_BY_KEY
+
+ALPHA = 0.05
+BASE = "base"
+VS_BASE = "vs base"
+# en→en nDCG@10 within this of the base model counts as "English kept" (0.5 points).
+ENGLISH_TOLERANCE = 0.005
+PREFERRED_REFERENCE: dict[str, Any] = {"loss": "infonce", "kl": False}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A configuration: its id, label, settings (those of its first run) and its runs by seed."""
+
+    id: str
+    label: str
+    settings: RunSettings
+    runs: dict[int, str]
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(self.runs)
+
+    @property
+    def langs(self) -> tuple[str, ...]:
+        return self.settings.lang_list
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A metric over seeds: mean, sample standard deviation and each seed's value."""
+
+    mean: float
+    std: float
+    per_seed: dict[int, float]
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """``variant`` (a configuration id) against ``reference`` (one, or ``base``) on one target.
+
+    ``value``/``reference_value`` are the metric means over the ``seeds`` both have; ``diff`` is their
+    difference, ``ci_low``/``ci_high`` its bootstrap interval, ``p_value`` the randomization test's and
+    ``p_holm`` the family's Holm-corrected p-value; ``per_seed_diffs`` the difference seed by seed.
+    """
+
+    family: str
+    variant: str
+    reference: str
+    target: Target
+    seeds: tuple[int, ...]
+    value: float
+    reference_value: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    per_seed_diffs: tuple[float, ...]
+    p_holm: float = math.nan
+
+    @property
+    def higher_is_better(self) -> bool:
+        return METRIC_BY_KEY[self.target.metric].higher_is_better
+
+    @property
+    def real(self) -> bool:
+        """Holm-corrected p < 0.05 and the confidence interval excludes 0."""
+        return self.p_holm < ALPHA and (self.ci_low > 0 or self.ci_high < 0)
+
+    @property
+    def outcome(self) -> str:
+        """``better``, ``worse`` (real differences) or ``no real difference``."""
+        if not self.real:
+            return "no real difference"
+        return "better" if (self.diff > 0) == self.higher_is_better else "worse"
+
+    @property
+    def seeds_agreeing(self) -> int:
+        """How many seeds' differences have the sign of ``diff``."""
+        return sum(1 for d in self.per_seed_diffs if d != 0 and (d > 0) == (self.diff > 0))
+
+
+@dataclass
+class Analysis:
+    """The configurations, the base model's values, each configuration's stats, and every test."""
+
+    configs: list[Config]
+    base: dict[Target, float]
+    stats: dict[tuple[str, Target], Stat]
+    tests: list[PairedTest] = field(default_factory=list)
+
+    def config(self, id_: str) -> Config:
+        return next(c for c in self.configs if c.id == id_)
+
+    def label(self, id_: str) -> str:
+        return "base model" if id_ == BASE else self.config(id_).label
+
+    def targets(self, config: Config) -> list[Target]:
+        """The targets ``config`` has stats for, in focus order."""
+        return [t for (c, t) in self.stats if c == config.id]
+
+    def families(self) -> list[str]:
+        return list(dict.fromkeys(t.family for t in self.tests))
+
+    def vs_base(self, config: Config, target: Target) -> PairedTest | None:
+        return next(
+            (t for t in self.tests if t.family == VS_BASE and t.variant == config.id and t.target == target),
+            None,
+        )
+
+    def english(self, config: Config) -> PairedTest | None:
+        """``config``'s en→en nDCG@10 test against the base model (the first dataset's)."""
+        return next(
+            (
+                t
+                for t in self.tests
+                if t.family == VS_BASE
+                and t.variant == config.id
+                and t.target.kind == "en→en"
+                and t.target.metric == "ndcg_at_10"
+            ),
+            None,
+        )
+
+    def sentence(self, test: PairedTest) -> str:
+        """One test in plain words."""
+        spec = METRIC_BY_KEY[test.target.metric]
+        digits = spec.digits
+        seeds = (
+            f"; {test.seeds_agreeing} of {len(test.seeds)} seeds agree"
+            if len(test.seeds) > 1
+            else "; one seed"
+        )
+        if test.outcome == "no real difference":
+            verdict = "no real difference (could be noise)"
+        else:
+            verdict = f"real: {test.outcome}"
+        return (
+            f"{self.label(test.variant)} vs. {self.label(test.reference)}, {test.target.task} {spec.label}"
+            f" ({test.target.dataset}): {test.diff:+.{digits}f} (95% CI {test.ci_low:+.{digits}f} to "
+            f"{test.ci_high:+.{digits}f}; p = {test.p_value:.4f}, Holm-corrected {test.p_holm:.4f}{seeds}) "
+            f"— {verdict}."
+        )
+
+
+def reference_value(key: str, values: Sequence[Any]) -> Any:
+    """The value of setting ``key`` the other values are compared with (see the module doc)."""
+    preferred = PREFERRED_REFERENCE.get(key, getattr(DEFAULT_RUN, key))
+    return preferred if preferred in values else values[0]
+
+
+def _mean(values: Mapping[str, float]) -> float:
+    return float(np.mean(list(values.values())))
+
+
+def _average(per_seed: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Per-query values averaged over seeds (the same queries in each)."""
+    return {q: float(np.mean([values[q] for values in per_seed])) for q in per_seed[0]}
+
+
+def analyse(plan: Plan, runs: Mapping[str, Values], base: Values, n_resamples: int = 10000) -> Analysis:
+    """The analysis of the finished runs ``runs`` (per-query values by run id) of ``plan`` against the base
+    model's values ``base``; runs of ``plan`` not in ``runs`` are left out."""
+    configs: dict[str, Config] = {}
+    for run in plan.runs:
+        if run.id in runs:
+            config = configs.setdefault(
+                run.config_id, Config(run.config_id, plan.label(run.settings, seed=False), run.settings, {})
+            )
+            config.runs[run.settings.seed] = run.id
+    datasets = list(dict.fromkeys(t.dataset for t in base))
+    stats: dict[tuple[str, Target], Stat] = {}
+    for config in configs.values():
+        for target in (t for d in datasets for t in targets_of(d, config.langs)):
+            if target in base and all(target in runs[r] for r in config.runs.values()):
+                per_seed = {seed: _mean(runs[r][target]) for seed, r in config.runs.items()}
+                mean, std = mean_std(list(per_seed.values()))
+                stats[(config.id, target)] = Stat(mean, std, per_seed)
+    analysis = Analysis(list(configs.values()), {t: _mean(v) for t, v in base.items()}, stats)
+
+    def test(family: str, variant: Config, reference: Config | None, targets: Sequence[Target]) -> None:
+        seeds = [s for s in variant.seeds if reference is None or s in reference.runs]
+        if not seeds:
+            return
+        for target in targets:
+            if (variant.id, target) not in stats or (reference and (reference.id, target) not in stats):
+                continue
+            mine = [runs[variant.runs[s]][target] for s in seeds]
+            other = (
+                [base[target]] * len(seeds)
+                if reference is None
+                else [runs[reference.runs[s]][target] for s in seeds]
+            )
+            result = compare(_average(mine), _average(other), target.metric, n_resamples=n_resamples, seed=0)
+            analysis.tests.append(
+                PairedTest(
+                    family=family,
+                    variant=variant.id,
+                    reference=BASE if reference is None else reference.id,
+                    target=target,
+                    seeds=tuple(seeds),
+                    value=result.mean_a,
+                    reference_value=result.mean_b,
+                    diff=result.diff,
+                    ci_low=result.ci_low,
+                    ci_high=result.ci_high,
+                    p_value=result.p_value,
+                    n=result.n,
+                    per_seed_diffs=tuple(_mean(a) - _mean(b) for a, b in zip(mine, other, strict=True)),
+                )
+            )
+
+    for config in configs.values():
+        test(VS_BASE, config, None, analysis.targets(config))
+    for key in (k for k in plan.varying if k != "seed"):
+        for config, reference, langs in _pairs(plan, key, configs):
+            test(key, config, reference, [t for d in datasets for t in targets_of(d, langs)])
+    for family in analysis.families():
+        members = [i for i, t in enumerate(analysis.tests) if t.family == family]
+        for i, p in zip(members, holm([analysis.tests[i].p_value for i in members]), strict=True):
+            analysis.tests[i] = replace(analysis.tests[i], p_holm=p)
+    return analysis
+
+
+def _pairs(
+    plan: Plan, key: str, configs: Mapping[str, Config]
+) -> list[tuple[Config, Config, tuple[str, ...]]]:
+    """(configuration, its reference for setting ``key``, the languages compared) for every configuration
+    that differs from a finished reference in ``key`` only."""
+    pairs = []
+    if key == "langs":
+        for config in configs.values():
+            if len(config.langs) > 1:
+                for lang in config.langs:
+                    reference = configs.get(config_id(replace(config.settings, langs=lang)))
+                    if reference is not None:
+                        pairs.append((config, reference, (lang,)))
+        return pairs
+    ref = reference_value(key, plan.values(key))
+    for config in configs.values():
+        if key in irrelevant(config.settings) or getattr(config.settings, key) == ref:
+            continue
+        reference = configs.get(config_id(replace(config.settings, **{key: ref})))
+        if reference is not None:
+            pairs.append((config, reference, config.langs))
+    return pairs

@@ -1,0 +1,399 @@
+"""The ablation's report, in ``clearir run``'s style: ``ablation.json`` (machine-readable), ``summary.md``,
+``report.html`` (self-contained, figures inline) and the PNG figures, every file written atomically; and a
+table for the terminal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from clearir.ablation.analysis import (
+    ENGLISH_TOLERANCE,
+    VS_BASE,
+    Analysis,
+    Config,
+    PairedTest,
+    analyse,
+)
+from clearir.ablation.grid import Plan
+from clearir.ablation.plots import render_plots
+from clearir.ablation.render import Block, Cell, Section, html_page, markdown
+from clearir.ablation.store import (
+    BASE_NAME,
+    EVAL_DIR,
+    MODEL_NAME,
+    Finished,
+    Target,
+    base_dir,
+    load_finished,
+    load_values,
+    run_dir,
+)
+from clearir.pipeline.steps import now
+from clearir.report.compare import METRIC_BY_KEY
+from clearir.report.files import write_bytes, write_json, write_text
+from clearir.report.results import package_versions
+
+SCHEMA_VERSION = 1
+JSON_FILE = "ablation.json"
+SUMMARY_FILE = "summary.md"
+HTML_FILE = "report.html"
+MISSING = "—"
+
+
+def build_analysis(plan: Plan) -> tuple[Finished, Analysis]:
+    """Read every finished run of ``plan`` from its directory and analyse them against the base model."""
+    finished = load_finished(plan)
+    base = load_values(base_dir(plan) / EVAL_DIR / BASE_NAME, finished.base["entries"], plan.train_langs)
+    runs = {}
+    for run in plan.runs:
+        if run.id in finished.runs:
+            folder = run_dir(plan, run) / EVAL_DIR / MODEL_NAME
+            runs[run.id] = load_values(folder, finished.runs[run.id]["entries"], run.langs)
+    return finished, analyse(plan, runs, base, plan.shared.significance_resamples)
+
+
+def write_ablation_report(plan: Plan) -> tuple[dict[str, Path], Finished, Analysis]:
+    """Write the report of every finished run of ``plan`` into its directory; the written files by name."""
+    finished, analysis = build_analysis(plan)
+    written: dict[str, Path] = {}
+    pngs = render_plots(plan, analysis)
+    for name, png in pngs.items():
+        written[name] = write_bytes(plan.out / name, png)
+    summary = summary_markdown(plan, finished, analysis, list(pngs))
+    written[SUMMARY_FILE] = write_text(plan.out / SUMMARY_FILE, summary)
+    written[HTML_FILE] = write_text(plan.out / HTML_FILE, render_html(plan, finished, analysis, pngs))
+    written[JSON_FILE] = write_json(plan.out / JSON_FILE, ablation_document(plan, finished, analysis))
+    return written, finished, analysis
+
+
+# -- shared pieces
+
+
+def _digits(target: Target) -> int:
+    return METRIC_BY_KEY[target.metric].digits
+
+
+def _column(target: Target) -> str:
+    return f"{target.task} {METRIC_BY_KEY[target.metric].label}"
+
+
+def _cell(analysis: Analysis, config: Config, target: Target) -> tuple[str, str, PairedTest | None]:
+    """(mean ± std, Δ vs. base with * when real, the test) of one configuration and target."""
+    stat = analysis.stats.get((config.id, target))
+    if stat is None:
+        return MISSING, "", None
+    d = _digits(target)
+    value = f"{stat.mean:.{d}f}" + (f" ± {stat.std:.{d}f}" if len(stat.per_seed) > 1 else "")
+    test = analysis.vs_base(config, target)
+    delta = "" if test is None else f"{test.diff:+.{d}f}" + ("*" if test.real else "")
+    return value, delta, test
+
+
+def _groups(plan: Plan, analysis: Analysis) -> list[tuple[str, str, list[Config], list[Target]]]:
+    """(dataset, training language, its configurations, the targets) per table."""
+    datasets = list(dict.fromkeys(t.dataset for t in analysis.base))
+    groups = []
+    for dataset in datasets:
+        for lang in plan.train_langs:
+            configs = [c for c in analysis.configs if lang in c.langs]
+            targets = [
+                t
+                for c in configs[:1]
+                for t in analysis.targets(c)
+                if t.dataset == dataset and t.lang in ("en", lang)
+            ]
+            if configs and targets:
+                groups.append((dataset, lang, configs, targets))
+    return groups
+
+
+def _english(analysis: Analysis, config: Config) -> str | None:
+    test = analysis.english(config)
+    if test is None:
+        return None
+    if abs(test.diff) <= ENGLISH_TOLERANCE:
+        verdict = f"kept (within {ENGLISH_TOLERANCE:.3f})"
+    else:
+        verdict = "lost" if test.diff < 0 else "gained"
+        verdict += " (a real difference)" if test.real else " (not a real difference: could be noise)"
+    return (
+        f"{config.label}: en→en nDCG@10 {test.reference_value:.3f} → {test.value:.3f} "
+        f"({test.diff:+.3f}, 95% CI {test.ci_low:+.3f} to {test.ci_high:+.3f}, Holm-corrected p = "
+        f"{test.p_holm:.4f}): {verdict}."
+    )
+
+
+def _status(plan: Plan, finished: Finished) -> str:
+    missing = len(finished.missing) + len(finished.stale)
+    text = f"{len(finished.runs)} of {len(plan.runs)} runs finished"
+    if missing:
+        seconds = [r["seconds"]["total"] for r in finished.runs.values()]
+        estimate = (
+            f"; about {sum(seconds) / len(seconds) * missing / 60:.0f} min more at the mean run time"
+            if seconds
+            else ""
+        )
+        text += f" ({missing} to do{estimate})"
+    return text
+
+
+# -- ablation.json
+
+
+def _test_record(analysis: Analysis, test: PairedTest) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in asdict(test).items() if k != "target"},
+        **asdict(test.target),
+        "task": test.target.task,
+        "variant_label": analysis.label(test.variant),
+        "reference_label": analysis.label(test.reference),
+        "real": test.real,
+        "outcome": test.outcome,
+        "seeds_agreeing": test.seeds_agreeing,
+        "sentence": analysis.sentence(test),
+    }
+
+
+def _run_records(plan: Plan, finished: Finished) -> list[dict[str, Any]]:
+    """Every run of the plan: id, label, status (finished, missing, or stale: made with another base model or
+    other evaluation settings), settings, and the facts of finished ones."""
+    records = []
+    for run in plan.runs:
+        record = finished.runs.get(run.id)
+        status = "finished" if record else "stale" if run in finished.stale else "missing"
+        facts = {k: record[k] for k in ("seconds", "train", "rows", "host", "finished")} if record else {}
+        records.append(
+            {
+                "id": run.id,
+                "config_id": run.config_id,
+                "label": plan.label(run.settings),
+                "status": status,
+                "settings": run.settings.relevant(),
+                **facts,
+            }
+        )
+    return records
+
+
+def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dict[str, Any]:
+    """Everything the report shows, as JSON-ready data."""
+    configs = []
+    for config in analysis.configs:
+        values = []
+        for target in analysis.targets(config):
+            stat = analysis.stats[(config.id, target)]
+            test = analysis.vs_base(config, target)
+            values.append(
+                {
+                    **asdict(target),
+                    "task": target.task,
+                    "mean": stat.mean,
+                    "std": stat.std,
+                    "per_seed": {str(seed): v for seed, v in stat.per_seed.items()},
+                    "base": analysis.base[target],
+                    "vs_base": _test_record(analysis, test) if test else None,
+                }
+            )
+        settings = config.settings.relevant()
+        del settings["seed"]
+        english = analysis.english(config)
+        configs.append(
+            {
+                "id": config.id,
+                "label": config.label,
+                "settings": settings,
+                "seeds": list(config.seeds),
+                "runs": {str(seed): run_id for seed, run_id in config.runs.items()},
+                "english_kept": None if english is None else abs(english.diff) <= ENGLISH_TOLERANCE,
+                "values": values,
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": plan.out.name,
+        "created": now(),
+        "description": plan.description,
+        "status": _status(plan, finished),
+        "grid": plan.spec,
+        "shared": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(plan.shared).items()},
+        "varying": list(plan.varying),
+        "english_tolerance": ENGLISH_TOLERANCE,
+        "base": {
+            "model": finished.base["model"],
+            "values": [{**asdict(t), "task": t.task, "value": v} for t, v in analysis.base.items()],
+        },
+        "runs": _run_records(plan, finished),
+        "configs": configs,
+        "tests": [_test_record(analysis, test) for test in analysis.tests],
+        "versions": package_versions(),
+    }
+
+
+# -- the report's content (rendered as markdown and HTML by clearir.ablation.render)
+
+
+def _quality(test: PairedTest | None) -> str:
+    return "same" if test is None or not test.real else test.outcome
+
+
+def _intro(plan: Plan, finished: Finished) -> list[Block]:
+    s = plan.shared
+    status = (
+        f"Created {now()}; {_status(plan, finished)}; base model {finished.base['model']}; evaluation: "
+        f"{', '.join(s.eval_datasets)} ({', '.join(plan.eval_langs)}), at most {s.eval_max_queries or 'all'} "
+        f"questions per task; {s.significance_resamples} resamples per test."
+    )
+    rule = (
+        "A difference is real when its Holm-corrected p-value (over its family of comparisons) is below "
+        "0.05 and its 95% bootstrap interval excludes 0. Values are means over seeds (± std); Δ is against "
+        "the base model and * marks a real Δ. Lower is better for Max@R."
+    )
+    description = [Block("p", plan.description)] if plan.description else []
+    return [*description, Block("p", status), Block("p", rule)]
+
+
+def _verdicts(analysis: Analysis) -> list[Block]:
+    blocks = []
+    for family in analysis.families():
+        tests = [t for t in analysis.tests if t.family == family]
+        real = [t for t in tests if t.real]
+        better = sum(t.outcome == "better" for t in real)
+        split = f": {better} better, {len(real) - better} worse" if real else ""
+        where = " (marked * in the results tables)" if family == VS_BASE else ""
+        blocks.append(
+            Block("p", f"{family}: {len(real)} of {len(tests)} differences are real{split}{where}.")
+        )
+        if family != VS_BASE and real:
+            blocks.append(Block("list", items=tuple(Cell(analysis.sentence(t), t.outcome) for t in real)))
+    return blocks
+
+
+def _results_table(analysis: Analysis, configs: list[Config], targets: list[Target]) -> Block:
+    base = [Cell(f"{analysis.base[t]:.{_digits(t)}f}" if t in analysis.base else MISSING) for t in targets]
+    rows = [(Cell("base model"), Cell(""), *base)]
+    for config in configs:
+        cells = [Cell(config.label), Cell(str(len(config.seeds)))]
+        for target in targets:
+            value, delta, test = _cell(analysis, config, target)
+            cells.append(Cell(f"{value} ({delta})" if delta else value, _quality(test)))
+        rows.append(tuple(cells))
+    header = ("configuration", "seeds", *map(_column, targets))
+    return Block("table", header=header, rows=tuple(rows), numeric=tuple(range(1, len(header))))
+
+
+def _comparison_table(analysis: Analysis, family: str) -> Block:
+    rows = []
+    for t in (t for t in analysis.tests if t.family == family):
+        d = _digits(t.target)
+        rows.append(
+            (
+                Cell(analysis.label(t.variant)),
+                Cell(analysis.label(t.reference)),
+                Cell(_column(t.target)),
+                Cell(f"{t.diff:+.{d}f}", _quality(t)),
+                Cell(f"{t.ci_low:+.{d}f} to {t.ci_high:+.{d}f}"),
+                Cell(f"{t.p_value:.4f}"),
+                Cell(f"{t.p_holm:.4f}"),
+                Cell(f"{t.seeds_agreeing}/{len(t.seeds)}"),
+                Cell(t.outcome, _quality(t)),
+            )
+        )
+    header = ("configuration", "against", "measure", "Δ", "95% CI", "p", "Holm p", "seeds agree", "verdict")
+    return Block("table", header=header, rows=tuple(rows), numeric=tuple(range(3, len(header) - 1)))
+
+
+def _runs_table(plan: Plan, finished: Finished) -> Block:
+    rows = []
+    for run in _run_records(plan, finished):
+        seconds = run.get("seconds", {})
+        loss = run.get("train", {}).get("train_loss")
+        rows.append(
+            (
+                Cell(run["label"]),
+                Cell(run["id"]),
+                Cell(run["status"]),
+                *(
+                    Cell(f"{seconds[k]:.0f}" if k in seconds else "")
+                    for k in ("rows", "train", "eval", "total")
+                ),
+                Cell("" if loss is None else f"{loss:.4f}"),
+                Cell(run.get("host", "")),
+            )
+        )
+    header = ("run", "id", "status", "rows s", "train s", "eval s", "total s", "final loss", "host")
+    return Block("table", header=header, rows=tuple(rows), numeric=tuple(range(3, len(header) - 1)))
+
+
+def report_sections(plan: Plan, finished: Finished, analysis: Analysis, figures: list[str]) -> list[Section]:
+    """The report as (section title, blocks); the first section has no title."""
+    sections: list[Section] = [
+        ("", _intro(plan, finished)),
+        ("Verdicts", _verdicts(analysis)),
+    ]
+    english = [Cell(text) for c in analysis.configs if (text := _english(analysis, c))]
+    sections.append(("English retention", [Block("list", items=tuple(english))]))
+    if figures:
+        caption = "mean ± std over seeds; dashed: the base model"
+        sections.append(
+            ("Figures", [Block("figure", f"{name}: {caption}", header=(name,)) for name in figures])
+        )
+    for dataset, lang, configs, targets in _groups(plan, analysis):
+        sections.append(
+            (f"Results: trained on {lang}, {dataset}", [_results_table(analysis, configs, targets)])
+        )
+    for family in analysis.families():
+        if family != VS_BASE:
+            sections.append((f"Comparisons: {family}", [_comparison_table(analysis, family)]))
+    sections.append(("Runs", [_runs_table(plan, finished)]))
+    sections.append(("Grid", [Block("pre", json.dumps(plan.spec, indent=2, ensure_ascii=False))]))
+    versions = tuple((Cell(k), Cell(v)) for k, v in package_versions().items())
+    sections.append(("Versions", [Block("table", header=("package", "version"), rows=versions)]))
+    return sections
+
+
+def summary_markdown(plan: Plan, finished: Finished, analysis: Analysis, figures: list[str]) -> str:
+    """``summary.md``."""
+    return markdown(f"clearir ablate: {plan.out.name}", report_sections(plan, finished, analysis, figures))
+
+
+def render_html(plan: Plan, finished: Finished, analysis: Analysis, pngs: dict[str, bytes]) -> str:
+    """``report.html``."""
+    return html_page(
+        f"clearir ablate: {plan.out.name}", report_sections(plan, finished, analysis, list(pngs)), pngs
+    )
+
+
+# -- terminal
+
+
+def rich_summary(plan: Plan, analysis: Analysis) -> Table:
+    """Per configuration: en→en, L→en nDCG@10 and mixed-pool Complete@10 per language, Δ vs. base."""
+    table = Table(
+        title=Text(f"clearir ablate {plan.out.name}"),
+        caption="mean over seeds (Δ vs. base; * real: Holm-corrected p < 0.05 and CI excludes 0)",
+        header_style="bold",
+    )
+    for name in ("configuration", "seeds", "language", "en→en nDCG@10", "L→en nDCG@10", "mixed C@10"):
+        table.add_column(name, justify="left" if name in ("configuration", "language") else "right")
+    style = {"better": "bold green", "worse": "bold red", "same": "dim"}
+    for dataset, lang, configs, _ in _groups(plan, analysis):
+        wanted = [
+            Target(dataset, "en", "en→en", "ndcg_at_10"),
+            Target(dataset, lang, "L→en", "ndcg_at_10"),
+            Target(dataset, lang, "mixed pool, L queries", "complete_at_10"),
+        ]
+        table.add_section()
+        for config in configs:
+            cells = [Text(config.label), Text(str(len(config.seeds))), Text(lang)]
+            for target in wanted:
+                value, delta, test = _cell(analysis, config, target)
+                mean = value.split(" ± ")[0]
+                cells.append(Text(f"{mean} ({delta})" if delta else mean, style=style[_quality(test)]))
+            table.add_row(*cells)
+    return table

@@ -1,0 +1,94 @@
+"""``clearir ablate``: a grid of fine-tuning runs, reused where finished, with paired statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_GRID_HELP = (
+    "Grid file (TOML) with the tables shared (base model, evaluation), fixed (run settings) and grid (axes: "
+    "lists of values; several grid tables are joined). See bench/ablation/grid_small.toml."
+)
+
+
+def ablate_command(
+    grid: str = typer.Option(None, "--grid", help=_GRID_HELP),
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="An axis KEY=V1,V2 (repeatable; replaces the file's axis), e.g. loss=infonce,clear.",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A fixed run setting or shared setting KEY=VALUE (repeatable), e.g. steps=8.",
+        ),
+    ] = None,
+    out: str = typer.Option(
+        None, "--out", help="Ablation directory (default: the grid's, else runs/ablation)."
+    ),
+    model: str = typer.Option(
+        None, "--model", help="Base model directory (default: the built default model)."
+    ),
+    shard: str = typer.Option(
+        "0/1",
+        "--shard",
+        help="Run only shard I/N of the grid (every N-th run from I); shards 0/N..N-1/N cover each run once.",
+        show_default=True,
+    ),
+    report_only: bool = typer.Option(
+        False, "--report-only", help="Train nothing: write the report of every finished run (merges shards)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the runs (and their shard) and stop."),
+) -> None:
+    """Fine-tune one model per run of a grid (loss and its weights, optimisation, frozen parts, languages,
+    seeds), evaluate each like `clearir run`, and report paired tests against the base model and between
+    settings (mean ± std over seeds, Holm-corrected p-values, plain verdicts) in --out. Finished runs,
+    training rows and base-model embeddings are reused; run shards on several machines, then --report-only."""
+    from clearir.ablation.grid import load_plan, parse_shard
+    from clearir.ablation.store import read_done, run_dir
+
+    plan = load_plan(grid, vary or [], set_ or [], out, model)
+    index, count = parse_shard(shard)
+    stdout = Console(soft_wrap=True)
+    if not stdout.is_terminal:
+        stdout = Console(soft_wrap=True, width=160)
+    if dry_run:
+        table = Table(title=Text(f"{len(plan.runs)} runs → {plan.out}"), header_style="bold")
+        for name in ("#", "shard", "run", "id", "done"):
+            table.add_column(name)
+        for position, run in enumerate(plan.runs):
+            done = "yes" if read_done(run_dir(plan, run)) else ""
+            table.add_row(
+                str(position), f"{position % count}/{count}", Text(plan.label(run.settings)), run.id, done
+            )
+        stdout.print(table)
+        return
+    if not report_only:
+        from clearir.ablation.runner import run_ablation
+
+        outcome = run_ablation(plan, (index, count), Console(stderr=True))
+        minutes = outcome.seconds / 60
+        stdout.print(
+            f"{len(outcome.trained)} runs trained, {len(outcome.reused)} reused in {minutes:.1f} min",
+            markup=False,
+        )
+    from clearir.ablation.report import HTML_FILE, rich_summary, write_ablation_report
+
+    _, finished, analysis = write_ablation_report(plan)
+    stdout.print(rich_summary(plan, analysis))
+    for test in analysis.tests:
+        if test.family != "vs base" and test.real:
+            stdout.print(analysis.sentence(test), markup=False)
+    left = len(finished.missing) + len(finished.stale)
+    note = f"; {left} runs not finished yet" if left else ""
+    stdout.print(
+        f"report of {len(finished.runs)} of {len(plan.runs)} runs{note}: {plan.out / HTML_FILE}", markup=False
+    )

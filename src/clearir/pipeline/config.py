@@ -1,0 +1,142 @@
+"""Every setting of ``clearir run`` and its default, in one place.
+
+The defaults are the main job on a 2-core CPU machine: small enough to finish in the time budget, large enough
+to show the method's effect. The paper's recipe (500 rows, batch 64, 50 steps, full XQuAD) is flags away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from clearir.errors import ClearirError
+from clearir.training.config import LOSS_NAMES
+
+QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
+# Languages and losses name files and folders of the run directory.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One ``clearir run``.
+
+    Args:
+        out: run directory (reused and resumed when run again).
+        langs: training languages; one model is fine-tuned per (language, loss).
+        losses: the losses compared with the base model (``clear``, ``infonce``, ``jsd``, ...).
+        eval_langs: languages evaluated besides the training languages (zero-shot for the fine-tuned models).
+        model: base model name or path; ``None`` is the default model, built if missing.
+        data_dir: the data directory (default ``$CLEARIR_DATA_DIR``).
+        train_dataset, max_rows, num_negatives, window, miner: the training rows (``clearir data
+            build-train``): source, rows per language, hard negatives per row, mining rank window and miner.
+        steps, batch_size, mini_batch_size, lr, warmup_ratio, scheduler, max_seq_length, max_query_length,
+            alpha, beta, kl, scale, freeze_layers, seed, save_steps: fine-tuning (``clearir train``).
+        eval_datasets, scenarios, eval_max_queries, eval_batch_size, eval_max_seq_length: evaluation
+            (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
+        cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
+        significance_resamples: resamples of the paired tests of each model against the base model.
+    """
+
+    out: str = "runs/default"
+    langs: tuple[str, ...] = ("hi",)
+    losses: tuple[str, ...] = ("infonce", "clear")
+    eval_langs: tuple[str, ...] = ("de",)
+    model: str | None = None
+    data_dir: str | None = None
+    # Training rows.
+    train_dataset: str = "mlqa"
+    max_rows: int | None = 500
+    num_negatives: int = 3
+    window: tuple[int, int] = (50, 100)
+    miner: str = "bm25"
+    # Fine-tuning.
+    steps: int = 8
+    batch_size: int = 16
+    mini_batch_size: int | None = 8
+    lr: float = 5e-5
+    # No warm-up by default: its first step runs at learning rate 0, a wasted step in a run this short.
+    warmup_ratio: float = 0.0
+    scheduler: str = "cosine"
+    max_seq_length: int = 128
+    max_query_length: int | None = 32
+    alpha: float = 0.4
+    beta: float = 0.2
+    kl: bool = True
+    scale: float = 20.0
+    freeze_layers: int = 0
+    seed: int = 42
+    save_steps: int = 4
+    # Evaluation.
+    eval_datasets: tuple[str, ...] = ("xquad",)
+    scenarios: tuple[str, ...] = ("monolingual", "crosslingual", "bilingual")
+    eval_max_queries: int | None = 300
+    eval_batch_size: int = 32
+    eval_max_seq_length: int | None = 256
+    cache_dir: str | None = None
+    significance_resamples: int = 2000
+
+    def __post_init__(self) -> None:
+        for name in ("langs", "losses", "eval_datasets", "scenarios"):
+            if not getattr(self, name):
+                raise ClearirError(f"--{_flag(name)}: expected at least one value")
+        for name in ("langs", "eval_langs", "losses"):
+            for value in getattr(self, name):
+                if not _NAME.match(value):
+                    raise ClearirError(f"--{_flag(name)} {value!r}: expected letters, digits, - or _ only")
+        for loss in self.losses:
+            if loss not in LOSS_NAMES:
+                raise ClearirError(f"--losses {loss!r}: expected some of {', '.join(LOSS_NAMES)}")
+        if len(set(self.losses)) != len(self.losses) or len(set(self.langs)) != len(self.langs):
+            raise ClearirError(f"--langs {self.langs} / --losses {self.losses}: values must not repeat")
+        if "en" in self.langs:
+            raise ClearirError(
+                "--langs: English is the pivot language; expected target languages such as hi,de"
+            )
+        for scenario in self.scenarios:
+            if scenario not in QA_SCENARIOS:
+                raise ClearirError(f"--scenarios {scenario!r}: expected some of {', '.join(QA_SCENARIOS)}")
+        positive = ["steps", "batch_size", "max_seq_length", "eval_batch_size", "save_steps"]
+        optional = [
+            "max_rows",
+            "mini_batch_size",
+            "max_query_length",
+            "eval_max_queries",
+            "eval_max_seq_length",
+        ]
+        positive += [name for name in optional if getattr(self, name) is not None]
+        positive.append("significance_resamples")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ClearirError(f"--{_flag(name)} {getattr(self, name)}: expected a positive integer")
+        if self.num_negatives < 0:
+            raise ClearirError(f"--num-negatives {self.num_negatives}: expected a value >= 0")
+        if len(self.window) != 2 or not 0 <= self.window[0] < self.window[1]:
+            shown = ",".join(map(str, self.window))
+            raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
+
+    @property
+    def all_eval_langs(self) -> tuple[str, ...]:
+        """The training languages, then the other evaluated languages."""
+        return tuple(dict.fromkeys((*self.langs, *self.eval_langs)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def defaults() -> dict[str, Any]:
+    """Each setting's default value, by name (for the CLI)."""
+    return {f.name: f.default for f in fields(RunConfig)}
+
+
+def step_key(*parts: Any) -> str:
+    """A short stable hash of a step's settings (JSON of ``parts``): what a finished step was made from."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,273 @@
+"""Derived views of a run: each fine-tuned model against the base model, per language and direction, and how
+much English (en→en) quality each fine-tuned model kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearir.report.results import ENGLISH, EvalEntry, RunResults
+
+# p-value below which a delta is marked significant (randomization test against the base model).
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a metric is shown: label, which way is better, decimals, and whether only mixed pools have it."""
+
+    key: str
+    label: str
+    higher_is_better: bool
+    digits: int
+    mixed_only: bool
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("ndcg_at_10", "nDCG@10", True, 3, False),
+    MetricSpec("recall_at_10", "Recall@10", True, 3, False),
+    MetricSpec("max_rank_mean", "Max@R", False, 2, True),
+    MetricSpec("complete_at_10", "Complete@10", True, 3, True),
+    MetricSpec("inclination_share", "English inclination", False, 3, True),
+)
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+# The metrics of the compact (terminal) table: the headline one per kind of scenario.
+HEADLINE_METRICS = ("ndcg_at_10", "max_rank_mean", "complete_at_10", "inclination_share")
+
+
+def scenario_lang(entry: EvalEntry) -> str:
+    """The non-English language a scenario is about: ``en`` for en→en, ``all`` for English queries in a
+    multilingual pool, the query language for other-language queries in a multilingual pool."""
+    others = {entry.query_lang, *entry.doc_langs} - {ENGLISH}
+    if not others:
+        return ENGLISH
+    if len(others) == 1:
+        return next(iter(others))
+    return entry.query_lang if entry.query_lang != ENGLISH else "all"
+
+
+def _multilingual(entry: EvalEntry) -> bool:
+    """A pool of every evaluated language (with a single other language it holds the same two as the
+    bilingual pool, so the scenario name tells them apart)."""
+    return entry.scenario == "multilingual" or len(entry.doc_langs) > 2
+
+
+def direction_label(entry: EvalEntry) -> str:
+    """``hi→en``, ``en→hi``, ``hi→en+hi`` (bilingual mixed pool) or ``hi→all (12)`` (multilingual pool)."""
+    if _multilingual(entry):
+        return f"{entry.query_lang}→all ({len(entry.doc_langs)})"
+    return f"{entry.query_lang}→{'+'.join(entry.doc_langs)}"
+
+
+# Kinds of scenario relative to a language L, in the order tables and plots show them.
+KINDS = (
+    "L→en",
+    "en→L",
+    "L→L",
+    "mixed pool, L queries",
+    "mixed pool, en queries",
+    "multilingual pool",
+    "other",
+)
+CROSS_KINDS = ("L→en", "en→L")
+
+
+def scenario_kind(entry: EvalEntry, lang: str) -> str:
+    """Which of ``KINDS`` an evaluation is for language ``lang``."""
+    docs, query = entry.doc_langs, entry.query_lang
+    if _multilingual(entry):
+        return "multilingual pool"
+    if len(docs) == 2:
+        return "mixed pool, L queries" if query == lang else "mixed pool, en queries"
+    if docs == (ENGLISH,) and query == lang:
+        return "L→en"
+    if docs == (lang,):
+        return "en→L" if query == ENGLISH else "L→L"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A fine-tuned model's value of a metric, its change from the base model, and its p-value if tested."""
+
+    value: float | None
+    delta: float | None
+    p_value: float | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """Base model vs. each loss on one (dataset, language, direction, metric).
+
+    ``trained_on`` is the training language of the compared models: ``lang`` itself, or another language when
+    ``lang`` is evaluated zero-shot.
+    """
+
+    dataset: str
+    lang: str
+    trained_on: str
+    direction: str
+    kind: str
+    scenario: str
+    metric: str
+    base: float | None
+    by_loss: dict[str, Delta]
+
+    @property
+    def zero_shot(self) -> bool:
+        return self.lang != self.trained_on
+
+
+def _delta(value: float | None, base: float | None) -> float | None:
+    return None if value is None or base is None else value - base
+
+
+def comparison_rows(results: RunResults, metrics: tuple[str, ...] | None = None) -> list[ComparisonRow]:
+    """Every (dataset, language, direction, metric) the base model was evaluated on, except en→en (see
+    ``english_retention``), with each loss's model trained on that language, or on each training language
+    for a language no model was trained on (zero-shot). ``metrics`` restricts the metric keys."""
+    keys = metrics or tuple(m.key for m in METRICS)
+    wanted = [METRIC_BY_KEY[k] for k in keys]
+    by_model = {(e.model, e.key): e for e in results.evaluations}
+    tests = {(s.model, s.key, s.metric): s for s in results.significance}
+    base_entries = [
+        e for e in results.evaluations if e.model == results.base.name and scenario_lang(e) != ENGLISH
+    ]
+    train_langs = results.train_langs
+    rows: list[ComparisonRow] = []
+    datasets = list(dict.fromkeys(e.dataset for e in base_entries))
+    for dataset in datasets:
+        entries = [e for e in base_entries if e.dataset == dataset]
+        for lang in dict.fromkeys(scenario_lang(e) for e in entries):
+            lang_entries = sorted(
+                (e for e in entries if scenario_lang(e) == lang),
+                key=lambda e: (KINDS.index(scenario_kind(e, lang)), e.scenario),
+            )
+            # Without any fine-tuned model, the base model's rows alone.
+            for trained_on in [lang] if lang in train_langs or not train_langs else train_langs:
+                for entry in lang_entries:
+                    for spec in wanted:
+                        if spec.key not in entry.metrics or (spec.mixed_only and not entry.is_mixed):
+                            continue
+                        base = entry.metrics[spec.key]
+                        by_loss: dict[str, Delta] = {}
+                        for loss in results.losses:
+                            model = results.model(loss, trained_on)
+                            other = by_model.get((model.name, entry.key)) if model else None
+                            value = other.metrics.get(spec.key) if other else None
+                            test = tests.get((model.name, entry.key, spec.key)) if model else None
+                            by_loss[loss] = Delta(value, _delta(value, base), test.p_value if test else None)
+                        rows.append(
+                            ComparisonRow(
+                                dataset=dataset,
+                                lang=lang,
+                                trained_on=trained_on,
+                                direction=direction_label(entry),
+                                kind=scenario_kind(entry, lang),
+                                scenario=entry.scenario,
+                                metric=spec.key,
+                                base=base,
+                                by_loss=by_loss,
+                            )
+                        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Retention:
+    """English (en→en nDCG@10) of one fine-tuned model against the base model, on one dataset."""
+
+    dataset: str
+    model: str
+    loss: str
+    train_lang: str
+    base: float
+    value: float
+
+    @property
+    def delta(self) -> float:
+        return self.value - self.base
+
+    @property
+    def relative(self) -> float:
+        return self.delta / self.base if self.base else 0.0
+
+    @property
+    def verdict(self) -> str:
+        """Plain words: within ±0.01 nDCG@10 counts as kept."""
+        if self.delta < -0.01:
+            return "English got worse"
+        if self.delta > 0.01:
+            return "English got better"
+        return "English kept"
+
+    def sentence(self) -> str:
+        return (
+            f"{self.loss} trained on {self.train_lang}: English en→en nDCG@10 on {self.dataset} "
+            f"{self.base:.3f} → {self.value:.3f} ({self.delta:+.3f}, {self.relative:+.1%}): {self.verdict}."
+        )
+
+
+def english_retention(results: RunResults) -> list[Retention]:
+    """en→en nDCG@10 of every fine-tuned model that was evaluated on it, against the base model."""
+    english = {
+        (e.model, e.dataset): e.metrics.get("ndcg_at_10")
+        for e in results.evaluations
+        if e.query_lang == ENGLISH and e.doc_langs == (ENGLISH,)
+    }
+    out: list[Retention] = []
+    for model in results.models:
+        if model.is_base:
+            continue
+        for (name, dataset), value in english.items():
+            base = english.get((results.base.name, dataset))
+            if name == model.name and value is not None and base is not None:
+                out.append(
+                    Retention(dataset, model.name, model.loss or "", model.train_lang or "", base, value)
+                )
+    return out
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One loss in numbers, over its training languages (not zero-shot): the mean nDCG@10 change in the
+    cross-lingual directions (L→en, en→L) and how many improved, and the mean Max@R change in the mixed pool
+    with L queries (None if not evaluated)."""
+
+    loss: str
+    mean_delta: float
+    improved: int
+    total: int
+    max_rank_delta: float | None = None
+
+    def sentence(self) -> str:
+        text = (
+            f"{self.loss}: cross-lingual nDCG@10 (L→en and en→L) {self.mean_delta:+.3f} on average vs. base, "
+            f"{self.improved} of {self.total} directions better"
+        )
+        if self.max_rank_delta is not None:
+            text += f"; mixed-pool Max@R {self.max_rank_delta:+.2f} (lower is better)"
+        return text + "."
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def headlines(rows: list[ComparisonRow]) -> list[Headline]:
+    """One ``Headline`` per loss with in-language cross-lingual nDCG@10 rows."""
+    own = [r for r in rows if not r.zero_shot]
+    cross = [r for r in own if r.metric == "ndcg_at_10" and r.kind in CROSS_KINDS]
+    mixed = [r for r in own if r.metric == "max_rank_mean" and r.kind == "mixed pool, L queries"]
+    losses = list(dict.fromkeys(loss for r in cross for loss in r.by_loss))
+    out: list[Headline] = []
+    for loss in losses:
+        deltas = [d for r in cross if (d := r.by_loss[loss].delta) is not None]
+        ranks = [d for r in mixed if (d := r.by_loss[loss].delta) is not None]
+        if deltas:
+            mean = sum(deltas) / len(deltas)
+            out.append(Headline(loss, mean, sum(d > 0 for d in deltas), len(deltas), _mean(ranks)))
+    return out

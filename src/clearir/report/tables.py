@@ -1,0 +1,134 @@
+"""The summary table (base vs. each loss, with deltas) as markdown and as a rich table for the terminal."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from clearir.report.compare import (
+    HEADLINE_METRICS,
+    METRIC_BY_KEY,
+    ComparisonRow,
+    Delta,
+    MetricSpec,
+    comparison_rows,
+)
+from clearir.report.results import RunResults
+
+MISSING = "—"
+# Deltas smaller than this are shown neutral (neither better nor worse).
+NEUTRAL = 0.0005
+
+
+def format_value(spec: MetricSpec, value: float | None) -> str:
+    return MISSING if value is None else f"{value:.{spec.digits}f}"
+
+
+def format_delta(spec: MetricSpec, delta: Delta) -> str:
+    """``+0.043`` (``*`` appended when significant against the base model), ``—`` when unknown."""
+    if delta.delta is None:
+        return MISSING
+    return f"{delta.delta:+.{spec.digits}f}" + ("*" if delta.significant else "")
+
+
+def delta_quality(spec: MetricSpec, delta: float | None) -> str:
+    """``better``, ``worse`` or ``same`` for the metric's direction of improvement."""
+    if delta is None or abs(delta) < NEUTRAL:
+        return "same"
+    return "better" if (delta > 0) == spec.higher_is_better else "worse"
+
+
+def scope_label(row: ComparisonRow) -> str:
+    """``hi`` for a trained language, ``ar (zero-shot, trained on hi)`` otherwise."""
+    return row.lang if not row.zero_shot else f"{row.lang} (zero-shot, trained on {row.trained_on})"
+
+
+def md_escape(text: str) -> str:
+    """Text from data made literal in markdown (also in a table cell): no raw HTML, no formatting."""
+    for char, repl in (("\\", "\\\\"), ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = text.replace(char, repl)
+    for char in "|`*_":
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())
+
+
+def markdown_table(results: RunResults, metrics: tuple[str, ...] | None = None) -> str:
+    """One markdown table per dataset: rows (language, direction, metric), columns base then each loss and its
+    delta. Repeated language and direction cells are left blank; ``*`` marks p < 0.05."""
+    rows = comparison_rows(results, metrics)
+    losses = results.losses
+    header = ["language", "direction", "metric", "base"]
+    for loss in losses:
+        header += [md_escape(loss), "Δ"]
+    blocks: list[str] = []
+    for dataset in dict.fromkeys(r.dataset for r in rows):
+        lines = [f"**{md_escape(dataset)}**", "", "| " + " | ".join(header) + " |"]
+        lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (1 + 2 * len(losses))) + "|")
+        last_scope, last_direction = None, None
+        for row in (r for r in rows if r.dataset == dataset):
+            spec = METRIC_BY_KEY[row.metric]
+            scope = scope_label(row)
+            cells = [
+                md_escape(scope) if scope != last_scope else "",
+                md_escape(row.direction) if (scope, row.direction) != (last_scope, last_direction) else "",
+                spec.label,
+                format_value(spec, row.base),
+            ]
+            for loss in losses:
+                cells += [format_value(spec, row.by_loss[loss].value), format_delta(spec, row.by_loss[loss])]
+            lines.append("| " + " | ".join(cells) + " |")
+            last_scope, last_direction = scope, row.direction
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+_STYLE = {"better": "bold green", "worse": "bold red", "same": "dim"}
+
+
+def short_scope(row: ComparisonRow) -> str:
+    """``hi``, or ``ar (0-shot, hi)`` for a language evaluated zero-shot with the models trained on hi."""
+    return row.lang if not row.zero_shot else f"{row.lang} (0-shot, {row.trained_on})"
+
+
+def rich_table(results: RunResults, metrics: tuple[str, ...] | None = HEADLINE_METRICS) -> Table:
+    """The terminal table: the headline metrics by default, deltas green when better and red when worse;
+    repeated dataset, language and direction cells left blank. Every text from data is a ``Text`` (never
+    parsed as rich markup)."""
+    rows = comparison_rows(results, metrics)
+    losses = results.losses
+    datasets = list(dict.fromkeys(r.dataset for r in rows))
+    table = Table(
+        title=Text(f"clearir run {results.name}: base vs. " + ", ".join(losses)),
+        caption="Δ vs. base; * p < 0.05; lower is better for Max@R and English inclination; "
+        "0-shot, X: a language no model was trained on, with the models trained on X",
+        header_style="bold",
+    )
+    if len(datasets) > 1:
+        table.add_column("dataset")
+    for name in ("language", "direction", "metric"):
+        table.add_column(name)
+    table.add_column("base", justify="right")
+    for loss in losses:
+        table.add_column(Text(loss), justify="right")
+        table.add_column("Δ", justify="right")
+    previous: tuple[str, str, str] | None = None
+    for row in rows:
+        key = (row.dataset, short_scope(row), row.direction)
+        if previous is not None and key[:2] != previous[:2]:
+            table.add_section()
+        new_scope = previous is None or key[:2] != previous[:2]
+        spec = METRIC_BY_KEY[row.metric]
+        cells: list[Text] = [Text(row.dataset if new_scope else "")] if len(datasets) > 1 else []
+        cells += [
+            Text(key[1] if new_scope else ""),
+            Text(row.direction if new_scope or key != previous else ""),
+            Text(spec.label),
+            Text(format_value(spec, row.base)),
+        ]
+        for loss in losses:
+            delta = row.by_loss[loss]
+            cells.append(Text(format_value(spec, delta.value)))
+            cells.append(Text(format_delta(spec, delta), style=_STYLE[delta_quality(spec, delta.delta)]))
+        table.add_row(*cells)
+        previous = key
+    return table

@@ -1,0 +1,142 @@
+"""``clearir ablate`` end to end on the real data with a tiny model: two shards in two directories, merged by
+copying run folders and ``--report-only``; a second invocation trains nothing; changed evaluation settings
+make finished runs stale."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import clearir.ablation.runner as runner_module
+from clearir.ablation.grid import load_plan
+from clearir.ablation.report import write_ablation_report
+from clearir.ablation.runner import run_ablation
+from clearir.ablation.store import DONE_FILE, RUNS_DIR, load_finished
+from clearir.cli.main import main
+from clearir.errors import ClearirError
+from tests.tiny_model import make_tiny_model
+
+REPORT = ["ablation.json", "summary.md", "report.html", "vs_loss.png"]
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    make_tiny_model().save(str(path))
+    return path
+
+
+def _grid(tmp_path: Path, tiny_dir: Path) -> Path:
+    """de only (the tiny vocabulary is Latin), InfoNCE vs. CLEAR, 2 seeds: 4 runs of 2 steps."""
+    text = f"""
+[shared]
+model = "{tiny_dir}"
+cache_dir = "{tmp_path / "cache"}"
+eval_max_queries = 10
+eval_max_seq_length = 32
+significance_resamples = 200
+save_steps = 1
+
+[fixed]
+langs = "de"
+max_rows = 12
+num_negatives = 1
+steps = 2
+batch_size = 4
+mini_batch_size = 0
+max_seq_length = 32
+max_query_length = 16
+
+[grid]
+loss = ["infonce", "clear"]
+seed = [1, 2]
+"""
+    path = tmp_path / "grid.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _quiet() -> Console:
+    return Console(quiet=True)
+
+
+def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = _grid(tmp_path, tiny_dir)
+    plan_a = load_plan(grid, out=str(tmp_path / "a"))
+    plan_b = load_plan(grid, out=str(tmp_path / "b"))
+    shard0, shard1 = ([r.id for r in plan_a.shard(i, 2)] for i in range(2))
+
+    first = run_ablation(plan_a, (0, 2), _quiet(), progress=False)
+    second = run_ablation(plan_b, (1, 2), _quiet(), progress=False)
+    assert first.trained == shard0 and second.trained == shard1 and not first.reused
+    assert not first.base_reused and not second.base_reused
+    # In each shard, the second run has the first one's rows settings (same seed): it reused them.
+    records = {
+        run_id: json.loads((tmp_path / "a" / RUNS_DIR / run_id / DONE_FILE).read_text()) for run_id in shard0
+    }
+    assert [r["rows"]["reused"] for r in records.values()] == [False, True]
+    assert {r["train"]["global_step"] for r in records.values()} == {2}
+    # Models are not kept; their per-query values are.
+    folder = tmp_path / "a" / RUNS_DIR / shard0[0]
+    assert not (folder / "train" / "model").exists() and not (folder / "train" / "checkpoints").exists()
+    assert any((folder / "eval" / "model" / "per_query").iterdir())
+
+    # The report of one shard: half the runs, the rest listed as missing.
+    files, finished, _ = write_ablation_report(plan_a)
+    assert sorted(finished.runs) == sorted(shard0) and [r.id for r in finished.missing] == shard1
+    assert set(REPORT) - {"vs_loss.png"} <= set(files)
+
+    # Merge: copy shard 1's run folders over, then --report-only.
+    for run_id in shard1:
+        shutil.copytree(tmp_path / "b" / RUNS_DIR / run_id, tmp_path / "a" / RUNS_DIR / run_id)
+    monkeypatch.setattr(
+        runner_module, "train", lambda *a, **k: pytest.fail("--report-only and reuse must not train")
+    )
+    argv = ["clearir", "ablate", "--grid", str(grid), "--out", str(tmp_path / "a"), "--report-only"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 0
+    for name in REPORT:
+        assert (tmp_path / "a" / name).stat().st_size > 0, name
+    document = json.loads((tmp_path / "a" / "ablation.json").read_text())
+    assert document["status"] == "4 of 4 runs finished"
+    assert [r["status"] for r in document["runs"]] == ["finished"] * 4
+    assert {r["host"] for r in document["runs"]} == {records[shard0[0]]["host"]}
+    loss = [t for t in document["tests"] if t["family"] == "loss"]
+    # CLEAR vs. InfoNCE at matched seeds on the 6 focus targets: en→en, de→en, en→de, de→de, mixed pool x2.
+    assert len(loss) == 6 and all(t["seeds"] == [1, 2] for t in loss)
+    assert all(
+        0 < t["p_value"] <= t["p_holm"] <= 1 and t["ci_low"] <= t["diff"] <= t["ci_high"] for t in loss
+    )
+    assert all(t["variant_label"] == "clear" and t["reference_label"] == "infonce" for t in loss)
+    configs = {c["label"]: c for c in document["configs"]}
+    assert set(configs) == {"infonce", "clear"} and configs["clear"]["seeds"] == [1, 2]
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert "<script" not in html and html.count("data:image/png;base64,") == 1
+    assert "Comparisons: loss" in html and "English retention" in html
+
+    # Everything finished: a full invocation trains nothing and evaluates nothing.
+    again = run_ablation(plan_a, console=_quiet(), progress=False)
+    assert again.trained == [] and again.reused == [r.id for r in plan_a.runs] and again.base_reused
+
+    # Other evaluation settings: the finished runs are stale (done again by the next invocation).
+    changed = load_plan(grid, out=str(tmp_path / "a"), set_=["eval_max_queries=6"])
+    with pytest.raises(ClearirError, match="base evaluation of other settings"):
+        load_finished(changed)
+    monkeypatch.setattr(runner_module, "train", lambda *a, **k: pytest.fail("stop"))
+    with pytest.raises(pytest.fail.Exception, match="stop"):
+        run_ablation(changed, console=_quiet(), progress=False)
+    stale = load_finished(changed)
+    assert stale.runs == {} and [r.id for r in stale.stale] == [r.id for r in plan_a.runs]
+
+
+def test_report_needs_the_base_evaluation(tmp_path: Path, tiny_dir: Path) -> None:
+    plan = load_plan(_grid(tmp_path, tiny_dir), out=str(tmp_path / "p"))
+    with pytest.raises(ClearirError, match="has no base-model evaluation; run `clearir ablate` without"):
+        load_finished(plan)

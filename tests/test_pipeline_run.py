@@ -1,0 +1,149 @@
+"""``clearir run`` end to end on the real data with a tiny model: the report, reuse of finished steps, a
+changed setting redoing only what depends on it, an interrupted fine-tuning resuming from its checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from transformers import TrainerCallback
+
+import clearir.pipeline.run as pipeline_run
+from clearir.pipeline.config import RunConfig
+from clearir.pipeline.run import run_pipeline
+from clearir.pipeline.steps import read_log
+from clearir.report import load_results
+from tests.tiny_model import make_tiny_model
+
+STEPS = ["rows-de", "train-infonce-de", "train-clear-de", "eval-base", "eval-infonce-de", "eval-clear-de"]
+REPORT = [
+    "summary.md",
+    "report.html",
+    "results.json",
+    "ndcg_by_direction.png",
+    "mixed_pool.png",
+    "loss_curves.png",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    make_tiny_model().save(str(path))
+    return path
+
+
+def _config(tmp_path: Path, tiny_dir: Path, **changes: object) -> RunConfig:
+    """A very small run: de (Latin script, which the tiny vocabulary covers), es zero-shot, 2 steps."""
+    settings: dict[str, object] = {
+        "out": str(tmp_path / "run"),
+        "langs": ("de",),
+        "losses": ("infonce", "clear"),
+        "eval_langs": ("es",),
+        "model": str(tiny_dir),
+        "max_rows": 16,
+        "num_negatives": 2,
+        "steps": 2,
+        "batch_size": 4,
+        "mini_batch_size": None,
+        "max_seq_length": 64,
+        "max_query_length": 16,
+        "save_steps": 1,
+        "eval_max_queries": 12,
+        "eval_max_seq_length": None,
+        "cache_dir": str(tmp_path / "cache"),
+        "significance_resamples": 200,
+    }
+    return RunConfig(**{**settings, **changes})
+
+
+def _actions(run_dir: Path, since: int) -> dict[str, str]:
+    return {line["step"]: line["action"] for line in read_log(run_dir)[since:]}
+
+
+def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: Path) -> None:
+    config = _config(tmp_path, tiny_dir)
+    first = run_pipeline(config, progress=False)
+    run_dir = first.run_dir
+    assert first.computed == STEPS and first.reused == []
+    for name in REPORT:
+        assert (run_dir / name).stat().st_size > 0, name
+
+    results = load_results(run_dir / "results.json")
+    assert [m.name for m in results.models] == ["base", "infonce-de", "clear-de"]
+    # 11 tasks per model: en→en, de→de, es→es; de↔en, es↔en; 4 bilingual pools.
+    assert len(results.evaluations) == 3 * 11
+    mixed = next(
+        e for e in results.evaluations if e.model == "clear-de" and e.query_lang == "de" and e.is_mixed
+    )
+    assert mixed.doc_langs == ("en", "de") and mixed.num_queries == 12
+    assert {"ndcg_at_10", "max_rank_mean", "complete_at_10", "inclination_share"} <= set(mixed.metrics)
+    curves = {c.model: c for c in results.loss_curves}
+    assert curves["clear-de"].steps == (1, 2)
+    assert {"loss", "forward", "reverse", "kl"} <= set(curves["clear-de"].components)
+    # The weighted components sum to the loss at every step.
+    clear = curves["clear-de"].components
+    for i in range(2):
+        assert clear["forward"][i] + clear["reverse"][i] + clear["kl"][i] == pytest.approx(
+            clear["loss"][i], abs=1e-3
+        )
+    assert {s.model for s in results.significance} == {"infonce-de", "clear-de"}
+    assert all(0 < s.p_value <= 1 for s in results.significance)
+    # Finished models keep no checkpoints; the run directory keeps rows, models and per-model results.
+    assert not (run_dir / "models" / "clear-de" / "checkpoints").exists()
+    assert (run_dir / "models" / "clear-de" / "model" / "config.json").is_file()
+    assert (run_dir / "eval" / "base" / "per_query").is_dir()
+    html = (run_dir / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "es (zero-shot, trained on de)" in html
+
+    # Same settings again: nothing is recomputed, the results are the same.
+    logged = len(read_log(run_dir))
+    second = run_pipeline(config, progress=False)
+    assert second.computed == [] and second.reused == STEPS
+    assert _actions(run_dir, logged) == dict.fromkeys(STEPS, "reused")
+    assert second.results.evaluations == first.results.evaluations
+    assert second.wall_seconds < first.wall_seconds / 2
+    assert all(t.reused for t in second.results.timings if t.phase in STEPS)
+
+    # A changed evaluation setting redoes the evaluations only.
+    logged = len(read_log(run_dir))
+    third = run_pipeline(dataclasses.replace(config, eval_max_queries=6), progress=False)
+    assert third.computed == ["eval-base", "eval-infonce-de", "eval-clear-de"]
+    assert third.reused == ["rows-de", "train-infonce-de", "train-clear-de"]
+    assert {e.num_queries for e in third.results.evaluations if e.query_lang == "de"} == {6}
+    assert _actions(run_dir, logged)["eval-base"] == "computed"
+
+
+class _Interrupt(TrainerCallback):
+    """Stops training right after the first checkpoint is saved, as a kill would."""
+
+    def on_save(self, args, state, control, **kwargs):
+        raise KeyboardInterrupt
+
+
+def test_interrupted_fine_tuning_resumes_from_its_checkpoint(
+    tmp_path: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path, tiny_dir, losses=("infonce",), eval_langs=(), scenarios=("crosslingual",))
+    real_train = pipeline_run.train
+    monkeypatch.setattr(
+        pipeline_run, "train", lambda cfg, **kw: real_train(cfg, callbacks=[_Interrupt()], **kw)
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(config, progress=False)
+    run_dir = Path(config.out)
+    assert (run_dir / "models" / "infonce-de" / "checkpoints" / "checkpoint-1").is_dir()
+    assert not (run_dir / "steps" / "train-infonce-de.json").exists()
+
+    monkeypatch.setattr(pipeline_run, "train", real_train)
+    outcome = run_pipeline(config, progress=False)
+    assert outcome.reused == ["rows-de"]
+    assert outcome.computed == ["train-infonce-de", "eval-base", "eval-infonce-de"]
+    record = json.loads((run_dir / "steps" / "train-infonce-de.json").read_text())["result"]
+    assert record["resumed_from"] == "models/infonce-de/checkpoints/checkpoint-1"
+    assert record["global_step"] == 2
+    # The loss log holds each step once.
+    curve = next(c for c in outcome.results.loss_curves if c.model == "infonce-de")
+    assert curve.steps == (1, 2)
