@@ -16,22 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from clearir.cli.main import main
 from clearir.data.download import fetch, plan
 from clearir.data.registry import DATASETS
 from clearir.errors import ClearirError
-
-
-def run(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> tuple[int, str, str]:
-    """Run ``clearir <args>`` in-process through ``main``: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["clearir", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.cli_runner import run
 
 
 def assert_one_error_line(code: int, err: str, *parts: str) -> None:

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from clearir.cli.main import main
+from tests.cli_runner import run
 from tests.eval_data import make_data_dir
 from tests.tiny_model import make_tiny_model
-
-
-def run(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> tuple[int, str, str]:
-    """Run ``clearir <args>`` in-process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["clearir", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def test_eval_writes_results_and_reuses_the_cache(

@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from clearir.cli.main import main
 from clearir.config import default_model_path, resolve_model
 from clearir.errors import ClearirError
 from clearir.model import build
 from clearir.model.build import MANIFEST, build_default_model, read_manifest
+from tests.cli_runner import run
 
 pytestmark = pytest.mark.slow
 
-
-def run(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> tuple[int, str, str]:
-    """Run ``clearir <args>`` in-process through ``main``: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["clearir", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def _link_or_copy(src: str, dst: str) -> None:

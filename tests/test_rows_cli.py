@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from datasets import load_from_disk
 
-from clearir.cli.main import main
 from clearir.rows.build import JSONL_FILE, REPORT_FILE, row_columns
-
-
-def run(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> tuple[int, str, str]:
-    """Run ``clearir <args>`` in-process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["clearir", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.cli_runner import run
 
 
 def test_build_train_writes_rows_and_report(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +9,8 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 
-from clearir.cli.main import main
 from clearir.training.config import TrainConfig
+from tests.cli_runner import run
 from tests.train_data import tiny_model_dir, write_rows
 
 
@@ -22,16 +21,6 @@ def one_thread() -> Iterator[None]:
     yield
     torch.set_num_threads(threads)
 
-
-def run(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["clearir", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:
