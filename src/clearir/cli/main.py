@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -10,6 +11,10 @@ from rich.console import Console
 from rich.text import Text
 
 from clearir.errors import ClearirError
+
+# clearir shows its own progress; the hub/transformers bars ("Loading weights") only add noise. Set before
+# the subcommand modules import anything from the hub.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 app = typer.Typer(
     name="clearir",
