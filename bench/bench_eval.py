@@ -32,7 +32,7 @@ from sentence_transformers import SentenceTransformer
 from clearir.evaluation.encoder import Key, TextEncoder, resolve_prompt
 from clearir.evaluation.engine import encoding_inputs, evaluate_model, load_model, score_task
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
-from clearir.report.files import write_json
+from clearir.files import write_json
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = {"encoding_ratio": 4.0, "wall_ratio": 3.0, "throughput_share": 0.9}

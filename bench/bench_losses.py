@@ -41,9 +41,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from clearir.config import data_dir, resolve_model
+from clearir.files import write_json
 from clearir.losses import CLEARLoss, column_prompts
 from clearir.losses.columns import QUERY_ROLES, parse_columns
-from clearir.report.files import write_json
 from clearir.report.results import package_versions
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -34,9 +34,9 @@ from clearir.ablation.store import (
     load_values,
     run_dir,
 )
+from clearir.files import write_bytes, write_json, write_text
 from clearir.pipeline.steps import now
 from clearir.report.compare import METRIC_BY_KEY
-from clearir.report.files import write_bytes, write_json, write_text
 from clearir.report.results import package_versions
 
 SCHEMA_VERSION = 1

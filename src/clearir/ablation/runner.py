@@ -41,11 +41,11 @@ from clearir.config import home_dir, resolve_model
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
+from clearir.files import write_json
 from clearir.model.build import build_default_model
 from clearir.pipeline.collect import eval_entries
 from clearir.pipeline.config import step_key
 from clearir.pipeline.steps import now
-from clearir.report.files import write_json
 from clearir.rows.build import REPORT_FILE, build_rows, save_rows
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, MODEL, last_checkpoint, train

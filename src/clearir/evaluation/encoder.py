@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sentence_transformers import SentenceTransformer
 
 from clearir.errors import ClearirError
-from clearir.report.files import write_bytes
+from clearir.files import write_bytes
 
 Key = tuple[str, str]  # (prompt, text); prompt "" means none
 
@@ -122,11 +122,6 @@ class EncodeStats:
     cached: int
     encoded: int
     seconds: float
-
-    @property
-    def texts_per_second(self) -> float:
-        return self.encoded / self.seconds if self.seconds > 0 else 0.0
-
 
 class Embeddings:
     """Normalized embeddings of unique (prompt, text) inputs; look rows up by text."""

@@ -20,13 +20,10 @@ from rich.table import Table
 
 from clearir import __version__
 from clearir.evaluation.scenarios import eval_dataset
-from clearir.report.files import write_json, write_text
+from clearir.files import write_json, write_text
 
 if TYPE_CHECKING:
     from clearir.evaluation.engine import EvalRun, TaskResult
-
-SUMMARY_KEYS = ("task_name", "dataset", "scenario", "query_lang", "doc_langs", "num_queries", "num_docs")
-
 
 def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
     """The MTEB-style result object of one task."""

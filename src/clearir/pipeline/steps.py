@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearir.report.files import write_json
+from clearir.files import write_json
 
 STEPS_DIR = "steps"
 LOG_FILE = "steps.jsonl"

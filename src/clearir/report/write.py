@@ -6,8 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from clearir.files import write_bytes, write_json, write_text
 from clearir.report.compare import comparison_rows, english_retention, headlines
-from clearir.report.files import write_bytes, write_json, write_text
 from clearir.report.html import render_html
 from clearir.report.plots import render_plots
 from clearir.report.results import RunResults

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from clearir.files import write_text
 
 
 class JsonlLogCallback(TrainerCallback):
@@ -37,9 +38,7 @@ class JsonlLogCallback(TrainerCallback):
         if state.global_step > 0 and self.path.is_file():
             lines = self.path.read_text(encoding="utf-8").splitlines()
             kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= state.global_step]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_text(self.path, "".join(line + "\n" for line in kept))
 
     def on_log(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs

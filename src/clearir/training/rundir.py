@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from pathlib import Path
-from typing import Any
 
 from clearir.errors import ClearirError
 from clearir.training.config import CONFIG_FILE, TrainConfig
@@ -53,10 +50,3 @@ def check_out_dir(config: TrainConfig, out: Path) -> Path | None:
     if checkpoint is None:
         raise ClearirError(f"--resume: {out / CHECKPOINTS} holds no complete checkpoint to resume from")
     return checkpoint
-
-
-def write_json(path: Path, value: dict[str, Any]) -> None:
-    """Write ``value`` as JSON to a temporary file, then rename it to ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

@@ -24,6 +24,7 @@ from transformers.trainer_callback import PrinterCallback
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
+from clearir.files import write_json
 from clearir.losses import column_prompts
 from clearir.rows.build import REPORT_FILE
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
@@ -40,7 +41,6 @@ from clearir.training.rundir import (
     TENSORBOARD,
     check_out_dir,
     last_checkpoint,
-    write_json,
 )
 
 
