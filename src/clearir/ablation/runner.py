@@ -45,8 +45,9 @@ from clearir.files import write_json
 from clearir.model.build import build_default_model
 from clearir.pipeline.collect import eval_entries
 from clearir.pipeline.config import step_key
+from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import now
-from clearir.rows.build import REPORT_FILE, build_rows, save_rows
+from clearir.rows.build import REPORT_FILE
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, MODEL, last_checkpoint, train
 
@@ -151,18 +152,7 @@ class _Runner:
         out = self.plan.out / ROWS_DIR / key
         if (out / REPORT_FILE).is_file():
             return out, True
-        rows, report = build_rows(
-            s.train_dataset,
-            list(run.langs),
-            num_negatives=s.num_negatives,
-            window=s.window,
-            miner=s.miner,
-            seed=s.seed,
-            max_rows=s.max_rows,
-            data_dir=self.data_dir,
-            model=str(self.model_path),
-        )
-        save_rows(rows, report, out, overwrite=True)
+        write_rows(s, run.langs, out, self.data_dir, self.model_path)
         return out, False
 
     def run(self, run: Run, say: Callable[[str, str], None]) -> bool:

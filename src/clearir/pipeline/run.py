@@ -33,9 +33,9 @@ from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.model.build import build_default_model, read_manifest
 from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve, significance
 from clearir.pipeline.config import RunConfig, step_key
+from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
-from clearir.rows.build import build_rows, save_rows
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, LOSS_LOG, last_checkpoint, train
 
@@ -140,19 +140,8 @@ class _Runner:
         key = step_key("rows", settings, self.data_dir, base.key if c.miner == "dense" else None)
 
         def compute() -> dict[str, Any]:
-            rows, report = build_rows(
-                c.train_dataset,
-                [lang],
-                num_negatives=c.num_negatives,
-                window=c.window,
-                miner=c.miner,
-                seed=c.seed,
-                max_rows=c.max_rows,
-                data_dir=self.data_dir,
-                model=str(base.path),
-            )
-            save_rows(rows, report, out, overwrite=True)
-            return {"path": self.rel(out), "rows": len(rows)}
+            count = write_rows(c, [lang], out, self.data_dir, base.path)
+            return {"path": self.rel(out), "rows": count}
 
         self.step(f"rows-{lang}", key, compute, lambda r: out.is_dir(), lambda r: f"{r['rows']} rows")
         return out, key
