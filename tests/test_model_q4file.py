@@ -20,7 +20,13 @@ def q4() -> Q4File:
 def test_header_vocab_and_tensor_directory(q4: Q4File) -> None:
     h = q4.header
     assert (h.hidden, h.layers, h.heads, h.ffn, h.vocab, h.max_positions, h.token_types) == (
-        384, 12, 12, 1536, 250037, 512, 2
+        384,
+        12,
+        12,
+        1536,
+        250037,
+        512,
+        2,
     )
     assert h.eps == pytest.approx(1e-12)
     vocab = q4.vocab

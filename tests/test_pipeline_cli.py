@@ -48,6 +48,8 @@ def test_help_shows_every_default(
         (["--window", "100"], "error: --window '100': expected LO,HI"),
         (["--window", "9,3"], "error: --window 9,3: expected LO,HI with 0 <= LO < HI"),
         (["--scenarios", "bitext"], "error: --scenarios 'bitext': expected some of monolingual"),
+        (["--alpha", "0.9"], "error: --alpha 0.9 --beta 0.2: expected non-negative weights"),
+        (["--no-kl", "--symmetric-kl"], "error: --symmetric-kl needs the KL term: drop --no-kl"),
     ],
 )
 def test_bad_input_is_a_clear_error(

@@ -22,7 +22,6 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-
 def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:
     code, out, _ = run(["train", "--help"], monkeypatch, capsys)
     assert code == 0
@@ -30,6 +29,8 @@ def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:
         "--alpha",
         "--beta",
         "--no-kl",
+        "--symmetric-kl",
+        "--bidirectional-reverse",
         "--num-negatives",
         "--mini-batch-size",
         "--gather-across-devices",
@@ -58,6 +59,7 @@ def test_train_command_writes_a_model(tmp_path: Path, monkeypatch, capsys) -> No
         "--loss",
         "clear",
         "--no-kl",
+        "--bidirectional-reverse",
         "--alpha",
         "0.3",
         "--num-negatives",
@@ -89,6 +91,7 @@ def test_train_command_writes_a_model(tmp_path: Path, monkeypatch, capsys) -> No
         7,
         16,
     )
+    assert saved.bidirectional_reverse and not saved.symmetric_kl
     assert SentenceTransformer(str(out / "model"), device="cpu").encode(["a city"]).shape == (1, 32)
 
 

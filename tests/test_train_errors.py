@@ -94,6 +94,7 @@ def test_data_that_is_not_a_saved_dataset(model_dir: Path, tmp_path: Path) -> No
     ("changes", "message"),
     [
         ({"alpha": 0.7, "beta": 0.4}, "alpha + beta <= 1"),
+        ({"kl": False, "symmetric_kl": True}, "--symmetric-kl needs the KL term: drop --no-kl"),
         ({"loss": "triplet"}, "--loss 'triplet': expected one of clear, infonce"),
         ({"batch_size": 0}, "--batch-size 0: expected a positive integer"),
         ({"mini_batch_size": 0}, "--mini-batch-size 0"),

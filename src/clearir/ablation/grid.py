@@ -43,6 +43,7 @@ from clearir.ablation.settings import (
     DEFAULT_RUN,
     RUN_KEYS,
     SHARED_KEYS,
+    VARIANTS,
     Run,
     RunSettings,
     SharedSettings,
@@ -93,8 +94,10 @@ class Plan:
         )
 
     def label(self, settings: RunSettings, seed: bool = True) -> str:
-        """A short name from the varying settings, e.g. ``de · clear · kl=off · seed=43``."""
+        """A short name from the varying settings, e.g. ``de · clear · kl=off · seed=43`` (a CLEAR variant
+        only where it is on: ``symmetric_kl``)."""
         skip = set(irrelevant(settings)) | (set() if seed else {"seed"})
+        skip |= {k for k in VARIANTS if not getattr(settings, k)}
         parts = [format_setting(k, getattr(settings, k)) for k in self.varying if k not in skip]
         return " · ".join(parts) or "default"
 
@@ -106,6 +109,8 @@ class Plan:
 def format_setting(key: str, value: Any) -> str:
     if key in ("langs", "loss"):
         return str(value)
+    if key in VARIANTS and value is True:
+        return key
     if isinstance(value, bool):
         return f"{key}={'on' if value else 'off'}"
     if key == "window":
@@ -290,10 +295,10 @@ def _expand(fixed: dict[str, Any], grids: list[dict[str, list[Any]]], source: st
         keys = list(table)
         for combo in itertools.product(*(table[k] for k in keys)):
             chosen = dict(zip(keys, combo, strict=True))
-            settings = replace(base, **chosen)
+            settings = canonical(replace(base, **chosen))
             shown = ", ".join(f"{k}={_jsonable(v)}" for k, v in chosen.items()) or "the fixed settings"
             check_run(settings, f"{source}: run with {shown}")
-            run = Run(canonical(settings))
+            run = Run(settings)
             runs.setdefault(run.id, run)
     return list(runs.values())
 

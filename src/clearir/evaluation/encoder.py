@@ -123,6 +123,7 @@ class EncodeStats:
     encoded: int
     seconds: float
 
+
 class Embeddings:
     """Normalized embeddings of unique (prompt, text) inputs; look rows up by text."""
 

@@ -25,6 +25,7 @@ from clearir.files import write_json, write_text
 if TYPE_CHECKING:
     from clearir.evaluation.engine import EvalRun, TaskResult
 
+
 def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
     """The MTEB-style result object of one task."""
     spec = result.spec

@@ -37,6 +37,8 @@ class CLEARLoss(RowLoss):
         beta: float = 0.2,
         kl_div: bool = True,
         scale: float = 20.0,
+        symmetric_kl: bool = False,
+        bidirectional_reverse: bool = False,
         mini_batch_size: int | None = None,
         gather_across_devices: bool = False,
         columns: Sequence[str] | None = None,
@@ -53,12 +55,18 @@ class CLEARLoss(RowLoss):
         - loss = (1 - alpha - beta)·forward + alpha·reverse + beta·KL, or without KL (``kl_div=False``)
           (1 - alpha)·forward + alpha·reverse.
 
+        Two variants beyond the paper, off by default: ``symmetric_kl`` replaces KL by
+        ½·(KL(P_reverse ‖ P_forward) + KL(P_forward ‖ P_reverse)); ``bidirectional_reverse`` replaces
+        reverse by ½·(InfoNCE(p+ → [q_L; q-]) + InfoNCE(q_L → [p+; p-])), so the L query is an anchor too.
+
         Args:
             model: the SentenceTransformer to train.
             alpha: weight of the reverse term.
             beta: weight of the KL term (unused when ``kl_div`` is False).
             kl_div: whether to include the KL term.
             scale: inverse temperature of the cosine scores.
+            symmetric_kl: use the symmetric KL (needs ``kl_div``); not in the paper.
+            bidirectional_reverse: add the L query as an anchor of the reverse term; not in the paper.
             mini_batch_size: embed in mini-batches of this many texts with GradCache, so activation memory
                 no longer grows with the batch size; the loss and gradients stay those of the whole batch.
                 None: one forward pass per batch.
@@ -104,9 +112,13 @@ class CLEARLoss(RowLoss):
                 f"CLEARLoss: expected 0 <= alpha, beta and alpha + beta <= 1 (alpha <= 1 without KL); "
                 f"got alpha={alpha}, beta={beta}, kl_div={kl_div}"
             )
+        if symmetric_kl and not kl_div:
+            raise ClearirError("CLEARLoss: symmetric_kl=True needs kl_div=True")
         self.alpha = alpha
         self.beta = beta
         self.kl_div = kl_div
+        self.symmetric_kl = symmetric_kl
+        self.bidirectional_reverse = bidirectional_reverse
         super().__init__(model, scale, mini_batch_size, gather_across_devices, columns)
 
     def roles(self) -> tuple[str, ...]:
@@ -128,9 +140,13 @@ class CLEARLoss(RowLoss):
         reverse_scores = cosine_scores(e.positive, queries, self.scale)
         forward = info_nce(forward_scores, labels)
         reverse = info_nce(reverse_scores, labels)
+        if self.bidirectional_reverse:
+            reverse = 0.5 * (reverse + info_nce(cosine_scores(e.lang_query, passages, self.scale), labels))
         if not self.kl_div:
             return {"forward": (1.0 - self.alpha) * forward, "reverse": self.alpha * reverse}
         kl = kl_rows(reverse_scores, forward_scores)
+        if self.symmetric_kl:
+            kl = 0.5 * (kl + kl_rows(forward_scores, reverse_scores))
         return {
             "forward": (1.0 - self.alpha - self.beta) * forward,
             "reverse": self.alpha * reverse,
@@ -138,7 +154,14 @@ class CLEARLoss(RowLoss):
         }
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "beta": self.beta, "kl_div": self.kl_div, **super().get_config_dict()}
+        return {
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "kl_div": self.kl_div,
+            "symmetric_kl": self.symmetric_kl,
+            "bidirectional_reverse": self.bidirectional_reverse,
+            **super().get_config_dict(),
+        }
 
     @property
     def citation(self) -> str:

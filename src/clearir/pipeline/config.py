@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from clearir.errors import ClearirError
-from clearir.training.config import LOSS_NAMES
+from clearir.training.config import LOSS_NAMES, check_clear_options
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
 # Languages and losses name files and folders of the run directory.
@@ -34,7 +34,8 @@ class RunConfig:
         train_dataset, max_rows, num_negatives, window, miner: the training rows (``clearir data
             build-train``): source, rows per language, hard negatives per row, mining rank window and miner.
         steps, batch_size, mini_batch_size, lr, warmup_ratio, scheduler, max_seq_length, max_query_length,
-            alpha, beta, kl, scale, freeze_layers, seed, save_steps: fine-tuning (``clearir train``).
+            alpha, beta, kl, symmetric_kl, bidirectional_reverse, scale, freeze_layers, seed, save_steps:
+            fine-tuning (``clearir train``).
         eval_datasets, scenarios, eval_max_queries, eval_batch_size, eval_max_seq_length: evaluation
             (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
         cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
@@ -66,6 +67,8 @@ class RunConfig:
     alpha: float = 0.4
     beta: float = 0.2
     kl: bool = True
+    symmetric_kl: bool = False
+    bidirectional_reverse: bool = False
     scale: float = 20.0
     freeze_layers: int = 0
     seed: int = 42
@@ -117,6 +120,7 @@ class RunConfig:
         if len(self.window) != 2 or not 0 <= self.window[0] < self.window[1]:
             shown = ",".join(map(str, self.window))
             raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
+        check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
 
     @property
     def all_eval_langs(self) -> tuple[str, ...]:

@@ -158,6 +158,8 @@ class _Runner:
             alpha=c.alpha,
             beta=c.beta,
             kl=c.kl,
+            symmetric_kl=c.symmetric_kl,
+            bidirectional_reverse=c.bidirectional_reverse,
             num_negatives=c.num_negatives,
             scale=c.scale,
             mini_batch_size=c.mini_batch_size,

@@ -33,6 +33,7 @@ class TrainConfig:
         loss: ``clear``, ``infonce`` (q_L -> passages), ``infonce-en`` (q_en -> passages), ``symmetric``
             (q_L <-> passages), ``jsd`` (InfoNCE + Jensen-Shannon alignment of q_en and q_L).
         alpha, beta, kl: CLEAR's reverse and KL weights, and whether the KL term is used.
+        symmetric_kl, bidirectional_reverse: CLEAR variants beyond the paper (see ``CLEARLoss``).
         jsd_weight, jsd_query: the ``jsd`` loss's JSD weight and InfoNCE query (``lang``, ``en`` or ``both``).
         num_negatives: hard negatives per row used (the first ``n`` of ``neg_1..``).
         scale: inverse temperature of the softmax over cosine similarities.
@@ -58,6 +59,8 @@ class TrainConfig:
     alpha: float = 0.4
     beta: float = 0.2
     kl: bool = True
+    symmetric_kl: bool = False
+    bidirectional_reverse: bool = False
     jsd_weight: float = 1.0
     jsd_query: JsdQuery = "lang"
     num_negatives: int = 5
@@ -113,11 +116,7 @@ class TrainConfig:
             raise ClearirError(f"--lr {self.lr} and --scale {self.scale}: expected positive values")
         if not 0 <= self.warmup_ratio < 1:
             raise ClearirError(f"--warmup-ratio {self.warmup_ratio}: expected a value in [0, 1)")
-        if self.alpha < 0 or self.beta < 0 or self.alpha + (self.beta if self.kl else 0) > 1:
-            raise ClearirError(
-                f"--alpha {self.alpha} --beta {self.beta}: expected non-negative weights with "
-                "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
-            )
+        check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
 
     @property
     def query_length(self) -> int:
@@ -140,6 +139,17 @@ class TrainConfig:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             raise ClearirError(f"{path}: cannot read the training configuration: {exc}") from exc
+
+
+def check_clear_options(alpha: float, beta: float, kl: bool, symmetric_kl: bool) -> None:
+    """Raise a ClearirError naming the flags unless CLEAR's weights and switches make sense together."""
+    if alpha < 0 or beta < 0 or alpha + (beta if kl else 0) > 1:
+        raise ClearirError(
+            f"--alpha {alpha} --beta {beta}: expected non-negative weights with "
+            "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
+        )
+    if symmetric_kl and not kl:
+        raise ClearirError("--symmetric-kl needs the KL term: drop --no-kl")
 
 
 def _flag(name: str) -> str:

@@ -21,7 +21,15 @@ def build_loss(config: TrainConfig, model: SentenceTransformer) -> RowLoss:
         "gather_across_devices": config.gather_across_devices,
     }
     if config.loss == "clear":
-        return CLEARLoss(model, alpha=config.alpha, beta=config.beta, kl_div=config.kl, **common)
+        return CLEARLoss(
+            model,
+            alpha=config.alpha,
+            beta=config.beta,
+            kl_div=config.kl,
+            symmetric_kl=config.symmetric_kl,
+            bidirectional_reverse=config.bidirectional_reverse,
+            **common,
+        )
     if config.loss in ("infonce", "infonce-en"):
         return InfoNCELoss(model, query="en" if config.loss == "infonce-en" else "lang", **common)
     if config.loss == "symmetric":
