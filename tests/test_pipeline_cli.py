@@ -9,6 +9,7 @@ import pytest
 from clearir.cli.main import main
 from clearir.errors import ClearirError
 from clearir.pipeline.config import RunConfig, step_key
+from clearir.training.config import TrainConfig
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -69,3 +70,29 @@ def test_config_and_step_keys() -> None:
     with pytest.raises(ClearirError, match="values must not repeat"):
         RunConfig(losses=("clear", "clear"))
     assert RunConfig(eval_langs=()).all_eval_langs == ("hi",)
+
+
+def test_run_trains_with_clearir_train_defaults() -> None:
+    """One recipe: clearir run fine-tunes with clearir train's defaults."""
+    run, train = RunConfig(), TrainConfig(data="rows", out="out")
+    same = [
+        "batch_size",
+        "mini_batch_size",
+        "lr",
+        "warmup_ratio",
+        "scheduler",
+        "max_seq_length",
+        "max_query_length",
+        "alpha",
+        "beta",
+        "kl",
+        "symmetric_kl",
+        "bidirectional_reverse",
+        "scale",
+        "freeze_layers",
+        "seed",
+        "num_negatives",
+        "save_steps",
+    ]
+    assert {name: getattr(run, name) for name in same} == {name: getattr(train, name) for name in same}
+    assert run.steps == train.max_steps

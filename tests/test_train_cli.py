@@ -40,7 +40,7 @@ def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:
         "--resume",
     ):
         assert flag in out
-    assert "[default: 0.4]" in out and "[default: cosine]" in out and "[default: 256]" in out
+    assert "[default: 0.4]" in out and "[default: cosine]" in out and "[default: 128]" in out
     assert "(default: the built default model)" in out
 
 
