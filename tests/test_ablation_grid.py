@@ -228,6 +228,20 @@ def test_small_grid_of_the_bench_is_valid() -> None:
     assert plan.varying == ("langs", "loss", "kl", "seed")
 
 
+def test_recipe_grids_of_the_bench_are_valid_and_share_their_runs() -> None:
+    search = load_plan(REPO / "bench" / "ablation" / "grid_recipe.toml")
+    confirm = load_plan(REPO / "bench" / "ablation" / "grid_confirm.toml")
+    small = load_plan(REPO / "bench" / "ablation" / "grid_small.toml")
+    # One directory, the same evaluation languages: finished runs are reused across the three grids.
+    assert search.out == confirm.out
+    assert search.eval_langs == confirm.eval_langs == small.eval_langs == ("de", "ar")
+    assert len(confirm.runs) == 30
+    assert {run.settings.scale for run in confirm.runs} == {100.0}
+    shared = {run.id for run in search.runs} & {run.id for run in confirm.runs}
+    assert len(shared) == 4  # ar, seed 42, scale 100: InfoNCE, CLEAR and its two variants
+    assert {run.id for run in small.runs} >= {run.id for run in search.runs[:2]}
+
+
 def test_dry_run_lists_runs_with_their_shard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

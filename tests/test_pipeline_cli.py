@@ -96,3 +96,11 @@ def test_run_trains_with_clearir_train_defaults() -> None:
     ]
     assert {name: getattr(run, name) for name in same} == {name: getattr(train, name) for name in same}
     assert run.steps == train.max_steps
+
+
+def test_reports_name_clear_variants() -> None:
+    config = RunConfig(bidirectional_reverse=True, symmetric_kl=True)
+    assert config.loss_label("clear") == "clear (bidirectional reverse, symmetric KL)"
+    assert config.loss_label("infonce") == "infonce"
+    paper = RunConfig(bidirectional_reverse=False, symmetric_kl=False)
+    assert paper.loss_label("clear") == "clear"

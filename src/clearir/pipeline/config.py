@@ -128,6 +128,18 @@ class RunConfig:
         """The training languages, then the other evaluated languages."""
         return tuple(dict.fromkeys((*self.langs, *self.eval_langs)))
 
+    def loss_label(self, loss: str) -> str:
+        """``loss`` as the report names it: CLEAR's variants beyond the paper are spelled out."""
+        variants = [
+            name
+            for name, on in (
+                ("bidirectional reverse", self.bidirectional_reverse),
+                ("symmetric KL", self.symmetric_kl),
+            )
+            if on
+        ]
+        return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -322,7 +322,7 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
         config=c.to_dict(),
         versions=package_versions(),
         models=[ModelEntry(BASE, str(base.path))]
-        + [ModelEntry(m.name, runner.rel(m.path), m.loss, m.lang) for m in tuned],
+        + [ModelEntry(m.name, runner.rel(m.path), c.loss_label(m.loss), m.lang) for m in tuned],
         evaluations=[entry_from_record(r) for e in evaluations.values() for r in e["entries"]],
         timings=runner.timings,
         loss_curves=[loss_curve(m.name, m.path.parent / LOSS_LOG) for m in tuned],
