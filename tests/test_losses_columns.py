@@ -151,11 +151,21 @@ def test_column_prompts_empty_without_model_prompts() -> None:
 
 
 def test_config_dicts_are_complete(model) -> None:
-    config = CLEARLoss(model, alpha=0.3, beta=0.1, kl_div=False, mini_batch_size=4, columns=TOY_COLUMNS)
+    config = CLEARLoss(
+        model,
+        alpha=0.3,
+        beta=0.1,
+        kl_div=False,
+        bidirectional_reverse=True,
+        mini_batch_size=4,
+        columns=TOY_COLUMNS,
+    )
     assert config.get_config_dict() == {
         "alpha": 0.3,
         "beta": 0.1,
         "kl_div": False,
+        "symmetric_kl": False,
+        "bidirectional_reverse": True,
         "scale": 20.0,
         "similarity_fct": "cos_sim",
         "mini_batch_size": 4,
