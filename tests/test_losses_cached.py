@@ -11,7 +11,9 @@ from tests.tiny_model import TOY_COLUMNS, TOY_ROWS, make_tiny_model, tokenize_ro
 LOSSES = {
     "clear": lambda model, **kw: CLEARLoss(model, **kw),
     "clear-no-kl": lambda model, **kw: CLEARLoss(model, kl_div=False, **kw),
-    "clear-variants": lambda model, **kw: CLEARLoss(model, symmetric_kl=True, bidirectional_reverse=True, **kw),
+    "clear-variants": lambda model, **kw: CLEARLoss(
+        model, symmetric_kl=True, bidirectional_reverse=True, **kw
+    ),
     "infonce-lang": lambda model, **kw: InfoNCELoss(model, **kw),
     "infonce-en": lambda model, **kw: InfoNCELoss(model, query="en", **kw),
     "symmetric": lambda model, **kw: SymmetricInfoNCELoss(model, **kw),
