@@ -32,12 +32,14 @@ def train(
     beta: float = _opt("beta", "CLEAR: weight of the KL term."),
     kl: bool = _opt("kl", "CLEAR: use the KL term.", "--kl/--no-kl"),
     symmetric_kl: bool = _opt(
-        "symmetric_kl", "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)).", "--symmetric-kl"
+        "symmetric_kl",
+        "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)); --paper-kl: KL(rev‖fwd).",
+        "--symmetric-kl/--paper-kl",
     ),
     bidirectional_reverse: bool = _opt(
         "bidirectional_reverse",
-        "CLEAR variant: the L query is a reverse anchor too (q_L → passages).",
-        "--bidirectional-reverse",
+        "CLEAR variant: q_L → passages added to the reverse term; --paper-reverse: p+ → queries only.",
+        "--bidirectional-reverse/--paper-reverse",
     ),
     jsd_weight: float = _opt("jsd_weight", "jsd: weight of the Jensen-Shannon alignment term."),
     jsd_query: str = _opt("jsd_query", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}."),
