@@ -154,6 +154,20 @@ alpha = [0.2, 0.4]
     ]
 
 
+def test_grid_table_axis_takes_the_place_of_a_fixed_value(tmp_path: Path) -> None:
+    text = """
+[fixed]
+langs = "de"
+scale = 20.0
+[[grid]]
+loss = ["clear"]
+[[grid]]
+scale = [100.0]
+"""
+    plan = load_plan(_write(tmp_path, text))
+    assert [run.settings.scale for run in plan.runs] == [20.0, 100.0]
+
+
 def test_shards_cover_every_run_exactly_once(tmp_path: Path) -> None:
     plan = load_plan(_write(tmp_path, GRID))
     for count in range(1, 6):

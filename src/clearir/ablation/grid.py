@@ -18,10 +18,11 @@ A grid file::
     seed = [42, 43]
 
 ``[[grid]]`` (an array of tables) gives several such products, joined in order (e.g. an alpha sweep for CLEAR
-only). Runs are listed in the order of the grid tables, then of their axes (the last axis varies fastest);
-runs identical once irrelevant settings are reset (InfoNCE with and without KL) appear once. Flags add to the
-file: ``--vary KEY=V1,V2`` replaces an axis (in every grid table), ``--set KEY=VALUE`` a fixed or shared
-setting; each value is read as TOML (``true``, ``5e-5``), else as a plain string.
+only); there, a table's axis takes the place of the ``[fixed]`` value of its key, which the other tables keep.
+Runs are listed in the order of the grid tables, then of their axes (the last axis varies fastest); runs
+identical once irrelevant settings are reset (InfoNCE with and without KL) appear once. Flags add to the file:
+``--vary KEY=V1,V2`` replaces an axis (in every grid table), ``--set KEY=VALUE`` a fixed or shared setting;
+each value is read as TOML (``true``, ``5e-5``), else as a plain string.
 
 Sharding: ``--shard I/N`` takes every N-th run starting at I, so shards 0/N .. N-1/N cover each run exactly
 once. Run ``clearir ablate --grid g.toml --shard 0/2`` on one machine and ``--shard 1/2`` on another, with the
@@ -153,7 +154,7 @@ def load_plan(
     shared = _settings_table(doc.get("shared", {}), SHARED_KEYS, f"{source}: [shared]")
     fixed = _settings_table(doc.get("fixed", {}), RUN_KEYS, f"{source}: [fixed]")
     grids = _grid_tables(doc.get("grid", {}), source)
-    for table in grids:
+    for table in grids if isinstance(doc.get("grid", {}), dict) else []:
         if both := sorted(set(table) & set(fixed)):
             raise ClearirError(f"{source}: {both[0]!r} is both in [fixed] and in [grid]; keep one")
 
