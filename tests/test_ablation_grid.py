@@ -92,9 +92,10 @@ def test_ids_depend_on_relevant_settings_only() -> None:
 
 
 def test_clear_variants_count_only_where_they_matter() -> None:
-    base = load_plan(set_=["langs=de"]).runs[0]
-    sym = load_plan(set_=["langs=de", "symmetric_kl=true"]).runs[0]
-    both = load_plan(set_=["langs=de", "bidirectional_reverse=true"]).runs[0]
+    paper = ["langs=de", "symmetric_kl=false", "bidirectional_reverse=false"]
+    base = load_plan(set_=paper).runs[0]
+    sym = load_plan(set_=[*paper, "symmetric_kl=true"]).runs[0]
+    both = load_plan(set_=[*paper, "bidirectional_reverse=true"]).runs[0]
     assert len({base.id, sym.id, both.id}) == 3
     assert sym.settings.relevant()["symmetric_kl"] is True
     # Off, a variant is not part of the id: runs recorded before the variants existed keep theirs.
@@ -113,6 +114,7 @@ def test_paper_form_ids_are_stable() -> None:
     """The id of a run is a hash of its settings' values, not of the defaults: changing a default of
     ``clearir run`` must not orphan finished runs."""
     settings = dict(langs="ar", loss="clear", alpha=0.4, beta=0.2, kl=True, scale=20.0, lr=5e-5, seed=42)
+    settings |= dict(symmetric_kl=False, bidirectional_reverse=False)
     settings |= dict(steps=8, batch_size=16, freeze_layers=0, num_negatives=3, max_rows=500)
     settings |= dict(mini_batch_size=8, max_seq_length=128, max_query_length=32, warmup_ratio=0.0)
     plan = load_plan(

@@ -37,7 +37,13 @@ BASE = "base"
 VS_BASE = "vs base"
 # en→en nDCG@10 within this of the base model counts as "English kept" (0.5 points).
 ENGLISH_TOLERANCE = 0.005
-PREFERRED_REFERENCE: dict[str, Any] = {"loss": "infonce", "kl": False}
+# The reference of a comparison: the baseline loss, CLEAR without KL, the paper's form without a variant.
+PREFERRED_REFERENCE: dict[str, Any] = {
+    "loss": "infonce",
+    "kl": False,
+    "symmetric_kl": False,
+    "bidirectional_reverse": False,
+}
 
 
 @dataclass(frozen=True)

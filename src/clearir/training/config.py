@@ -52,8 +52,10 @@ class TrainConfig:
         resume: continue the run in ``out`` from its last checkpoint.
 
     The defaults are the recipe ``clearir ablate`` found on a 2-core CPU machine (README, "Ablation"); they
-    are also ``clearir run``'s. The paper's recipe: ``batch_size=64, max_steps=50, warmup_ratio=0.05,
-    max_seq_length=256, scale=20, num_negatives=5``.
+    are also ``clearir run``'s: CLEAR at scale 100 (multilingual-e5's own training temperature, 0.01), which
+    keeps English, with the bidirectional reverse term. The paper's CLEAR: ``scale=20,
+    bidirectional_reverse=False``; its recipe also ``batch_size=64, max_steps=50, warmup_ratio=0.05,
+    max_seq_length=256, num_negatives=5``.
     """
 
     data: str
@@ -64,11 +66,11 @@ class TrainConfig:
     beta: float = 0.2
     kl: bool = True
     symmetric_kl: bool = False
-    bidirectional_reverse: bool = False
+    bidirectional_reverse: bool = True
     jsd_weight: float = 1.0
     jsd_query: JsdQuery = "lang"
     num_negatives: int = 3
-    scale: float = 20.0
+    scale: float = 100.0
     mini_batch_size: int | None = 8
     gather_across_devices: bool = False
     batch_size: int = 16
