@@ -21,6 +21,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
