@@ -146,3 +146,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(model_dir: Pat
     kept = weights(tmp_path / "out" / CHECKPOINTS / "checkpoint-2")
     assert all(torch.isfinite(t).all() for t in kept.values())
     assert not (tmp_path / "out" / "model").exists()
+
+
+def test_loss_label_names_the_clear_variants() -> None:
+    paper = TrainConfig(data="rows", out="out", scale=20.0, bidirectional_reverse=False)
+    assert paper.loss_label == "clear"
+    assert TrainConfig(data="rows", out="out", symmetric_kl=True).loss_label == (
+        "clear (bidirectional reverse, symmetric KL)"
+    )
+    assert TrainConfig(data="rows", out="out", loss="infonce").loss_label == "infonce"

@@ -89,6 +89,7 @@ def test_model_card_and_config_record_every_hyperparameter(clear_run, inputs) ->
     for name, value in cfg.to_dict().items():
         assert f"| `{name}` | `{value!r}` |" in card
     assert f"Base model: `{inputs[0]}`" in card and f"Training data: `{inputs[1]}` (16 rows)" in card
+    assert f"Loss: `{cfg.loss_label}`" in card
     assert "CLEARLoss" in card and "lee-etal-2026-clear" in card and "gao2021scaling" in card
     assert "`prompts`: {'en_question': 'query: '" in card
     for where in (result.model_dir, result.out_dir):

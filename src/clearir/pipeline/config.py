@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from clearir.errors import ClearirError
-from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options
+from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
 # Languages and losses name files and folders of the run directory.
@@ -130,15 +130,7 @@ class RunConfig:
 
     def loss_label(self, loss: str) -> str:
         """``loss`` as the report names it: CLEAR's variants beyond the paper are spelled out."""
-        variants = [
-            name
-            for name, on in (
-                ("bidirectional reverse", self.bidirectional_reverse),
-                ("symmetric KL", self.symmetric_kl),
-            )
-            if on
-        ]
-        return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
+        return loss_label(loss, self.symmetric_kl, self.bidirectional_reverse)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

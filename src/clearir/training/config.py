@@ -126,6 +126,11 @@ class TrainConfig:
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
 
     @property
+    def loss_label(self) -> str:
+        """The loss with its CLEAR variants spelled out, e.g. ``clear (bidirectional reverse)``."""
+        return loss_label(self.loss, self.symmetric_kl, self.bidirectional_reverse)
+
+    @property
     def query_length(self) -> int:
         """The token limit for questions."""
         return self.max_query_length or self.max_seq_length
@@ -146,6 +151,16 @@ class TrainConfig:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             raise ClearirError(f"{path}: cannot read the training configuration: {exc}") from exc
+
+
+def loss_label(loss: str, symmetric_kl: bool, bidirectional_reverse: bool) -> str:
+    """``loss`` as reports and model cards name it: CLEAR's variants beyond the paper are spelled out."""
+    variants = [
+        name
+        for name, on in (("bidirectional reverse", bidirectional_reverse), ("symmetric KL", symmetric_kl))
+        if on
+    ]
+    return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
 
 
 def check_clear_options(alpha: float, beta: float, kl: bool, symmetric_kl: bool) -> None:

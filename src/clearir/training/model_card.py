@@ -26,7 +26,7 @@ def training_section(
         "",
         f"- Base model: `{base_model}`",
         f"- Training data: `{config.data}` ({rows} rows)",
-        f"- Loss: `{config.loss}`",
+        f"- Loss: `{config.loss_label}`",
         f"- Steps: {steps}; mean training loss {train_loss:.4f}",
         f"- Trainable parameters: {trainable:,} of {total:,}",
         "",
