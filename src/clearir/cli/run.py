@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from clearir.cli.clear_options import CLEAR_OPTIONS
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
 
@@ -69,19 +70,11 @@ def run_command(
     max_query_length: int = _opt(
         "max_query_length", "Training token limit for questions (0: --max-seq-length)."
     ),
-    alpha: float = _opt("alpha", "CLEAR: weight of the reverse term."),
-    beta: float = _opt("beta", "CLEAR: weight of the KL term."),
-    kl: bool = _opt("kl", "CLEAR: use the KL term.", "--kl/--no-kl"),
-    symmetric_kl: bool = _opt(
-        "symmetric_kl",
-        "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)); --paper-kl: KL(rev‖fwd).",
-        "--symmetric-kl/--paper-kl",
-    ),
-    bidirectional_reverse: bool = _opt(
-        "bidirectional_reverse",
-        "CLEAR variant: q_L → passages added to the reverse term; --paper-reverse: p+ → queries only.",
-        "--bidirectional-reverse/--paper-reverse",
-    ),
+    alpha: float = _opt("alpha", *CLEAR_OPTIONS["alpha"]),
+    beta: float = _opt("beta", *CLEAR_OPTIONS["beta"]),
+    kl: bool = _opt("kl", *CLEAR_OPTIONS["kl"]),
+    symmetric_kl: bool = _opt("symmetric_kl", *CLEAR_OPTIONS["symmetric_kl"]),
+    bidirectional_reverse: bool = _opt("bidirectional_reverse", *CLEAR_OPTIONS["bidirectional_reverse"]),
     scale: float = _opt("scale", "Inverse temperature of the softmax over cosine similarities."),
     freeze_layers: int = _opt("freeze_layers", "Keep the embeddings and the N lowest encoder layers fixed."),
     seed: int = _opt("seed", "Random seed (rows, data order, dropout)."),

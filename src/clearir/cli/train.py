@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from clearir.cli.clear_options import CLEAR_OPTIONS
 from clearir.training.config import JSD_QUERIES, LOSS_NAMES, PRECISIONS, SCHEDULERS, TrainConfig
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(TrainConfig)}
@@ -28,19 +29,11 @@ def train(
         None, "--model", help="Base model name or path (default: the built default model)."
     ),
     loss: str = _opt("loss", f"Loss: {', '.join(LOSS_NAMES)}."),
-    alpha: float = _opt("alpha", "CLEAR: weight of the reverse term."),
-    beta: float = _opt("beta", "CLEAR: weight of the KL term."),
-    kl: bool = _opt("kl", "CLEAR: use the KL term.", "--kl/--no-kl"),
-    symmetric_kl: bool = _opt(
-        "symmetric_kl",
-        "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)); --paper-kl: KL(rev‖fwd).",
-        "--symmetric-kl/--paper-kl",
-    ),
-    bidirectional_reverse: bool = _opt(
-        "bidirectional_reverse",
-        "CLEAR variant: q_L → passages added to the reverse term; --paper-reverse: p+ → queries only.",
-        "--bidirectional-reverse/--paper-reverse",
-    ),
+    alpha: float = _opt("alpha", *CLEAR_OPTIONS["alpha"]),
+    beta: float = _opt("beta", *CLEAR_OPTIONS["beta"]),
+    kl: bool = _opt("kl", *CLEAR_OPTIONS["kl"]),
+    symmetric_kl: bool = _opt("symmetric_kl", *CLEAR_OPTIONS["symmetric_kl"]),
+    bidirectional_reverse: bool = _opt("bidirectional_reverse", *CLEAR_OPTIONS["bidirectional_reverse"]),
     jsd_weight: float = _opt("jsd_weight", "jsd: weight of the Jensen-Shannon alignment term."),
     jsd_query: str = _opt("jsd_query", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}."),
     num_negatives: int = _opt("num_negatives", "Hard negatives per row (the first n of neg_1..)."),
