@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from sentence_transformers import SentenceTransformer
 
 from clearir.training.config import TrainConfig
 from tests.cli_runner import run
 from tests.train_data import tiny_model_dir, write_rows
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:

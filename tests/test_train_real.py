@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,7 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 TRAINED = "encoder.layer.11.output.dense.weight"
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """On a busy 2-core machine a step here took ~25 s on one thread and ~3 min on two, whose OpenMP threads
-    spin-wait against the other processes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tensor(model_dir: Path, name: str) -> torch.Tensor:

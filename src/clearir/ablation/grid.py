@@ -154,9 +154,10 @@ def load_plan(
     shared = _settings_table(doc.get("shared", {}), SHARED_KEYS, f"{source}: [shared]")
     fixed = _settings_table(doc.get("fixed", {}), RUN_KEYS, f"{source}: [fixed]")
     grids = _grid_tables(doc.get("grid", {}), source)
-    for table in grids if isinstance(doc.get("grid", {}), dict) else []:
-        if both := sorted(set(table) & set(fixed)):
-            raise ClearirError(f"{source}: {both[0]!r} is both in [fixed] and in [grid]; keep one")
+    # One [grid] table may not repeat a [fixed] key; a [[grid]] table overrides it (see the module doc).
+    single = grids and isinstance(doc.get("grid", {}), dict)
+    if single and (both := sorted(set(grids[0]) & set(fixed))):
+        raise ClearirError(f"{source}: {both[0]!r} is both in [fixed] and in [grid]; keep one")
 
     _apply_set(set_, shared, fixed, grids)
     _apply_vary(vary, fixed, grids)

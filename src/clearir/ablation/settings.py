@@ -16,7 +16,7 @@ from typing import Any
 
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, defaults, step_key
-from clearir.training.config import TrainConfig
+from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 _RUN = defaults()
 _TRAIN = {f.name: f.default for f in fields(TrainConfig)}
@@ -92,8 +92,7 @@ class RunSettings:
 
 
 DEFAULT_RUN = RunSettings()
-# CLEAR variants beyond the paper (switches, off by default).
-VARIANTS = ("symmetric_kl", "bidirectional_reverse")
+VARIANTS: tuple[str, ...] = tuple(CLEAR_VARIANTS)
 RUN_KEYS: tuple[str, ...] = tuple(f.name for f in fields(RunSettings))
 
 

@@ -130,7 +130,7 @@ class RunConfig:
 
     def loss_label(self, loss: str) -> str:
         """``loss`` as the report names it: CLEAR's variants beyond the paper are spelled out."""
-        return loss_label(loss, self.symmetric_kl, self.bidirectional_reverse)
+        return loss_label(loss, self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -128,7 +128,7 @@ class TrainConfig:
     @property
     def loss_label(self) -> str:
         """The loss with its CLEAR variants spelled out, e.g. ``clear (bidirectional reverse)``."""
-        return loss_label(self.loss, self.symmetric_kl, self.bidirectional_reverse)
+        return loss_label(self.loss, self)
 
     @property
     def query_length(self) -> int:
@@ -153,13 +153,17 @@ class TrainConfig:
             raise ClearirError(f"{path}: cannot read the training configuration: {exc}") from exc
 
 
-def loss_label(loss: str, symmetric_kl: bool, bidirectional_reverse: bool) -> str:
-    """``loss`` as reports and model cards name it: CLEAR's variants beyond the paper are spelled out."""
-    variants = [
-        name
-        for name, on in (("bidirectional reverse", bidirectional_reverse), ("symmetric KL", symmetric_kl))
-        if on
-    ]
+# CLEAR's variants beyond the paper: each switch (a TrainConfig field, off in the paper) and its report name.
+CLEAR_VARIANTS: dict[str, str] = {
+    "bidirectional_reverse": "bidirectional reverse",
+    "symmetric_kl": "symmetric KL",
+}
+
+
+def loss_label(loss: str, settings: Any) -> str:
+    """``loss`` as reports and model cards name it, CLEAR's variants switched on in ``settings`` (an object
+    with the ``CLEAR_VARIANTS`` attributes) spelled out."""
+    variants = [name for key, name in CLEAR_VARIANTS.items() if getattr(settings, key)]
     return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
 
 
