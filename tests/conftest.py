@@ -16,6 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 if "CLEARIR_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    # The directory a user's run finds (../shared/data beside the checkout), pinned for tests that chdir.
     os.environ["CLEARIR_DATA_DIR"] = str(SHARED_DATA)
 
 

@@ -25,7 +25,7 @@ eval_langs = ["es"]
 
 [fixed]
 steps = 3
-window = "20-60"
+window = "20:60"
 
 [grid]
 langs = ["de", "ar", "de+ar"]
@@ -126,7 +126,7 @@ def test_paper_form_ids_are_stable() -> None:
 def test_flags_override_and_extend_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, GRID)
     plan = load_plan(
-        path, vary=["seed=7", "lr=1e-5,5e-5"], set_=["kl=false", "eval_max_queries=20", "window=5-30"]
+        path, vary=["seed=7", "lr=1e-5,5e-5"], set_=["kl=false", "eval_max_queries=20", "window=5:30"]
     )
     assert plan.shared.eval_max_queries == 20
     assert {run.settings.seed for run in plan.runs} == {7}
@@ -195,8 +195,8 @@ def test_bad_shard_is_a_clear_error(text: str) -> None:
         ("[fixed]\nlr = 'fast'", "g.toml: [fixed] lr: expected a number, got 'fast'"),
         ("[fixed]\nsteps = 2.5", "g.toml: [fixed] steps: expected an integer"),
         ("[fixed]\nkl = 1", "g.toml: [fixed] kl: expected true or false, got 1"),
-        ("[fixed]\nwindow = [9]", "g.toml: [fixed] window: expected a rank window"),
-        ("[fixed]\nwindow = '60-20'", "window: expected a rank window with 0 <= LO < HI"),
+        ("[fixed]\nwindow = [9]", "g.toml: [fixed] window [9]: expected LO:HI"),
+        ("[fixed]\nwindow = '60:20'", "window 60:20: expected LO:HI"),
         ("[grid]\nseed = 42", "g.toml: [grid] seed: expected a list of values"),
         ("[grid]\nseed = []", "g.toml: [grid] seed: expected at least one value"),
         ("[grid]\nseed = [1, 1]", "g.toml: [grid] seed: values must not repeat"),
@@ -209,7 +209,7 @@ def test_bad_shard_is_a_clear_error(text: str) -> None:
         ("[grid]\nloss = ['clear', 'bogus']", "run with loss=bogus: --loss 'bogus': expected one of clear"),
         ("[fixed]\nalpha = 0.9", "run with the fixed settings: --alpha 0.9 --beta 0.2: expected"),
         ("[fixed]\nminer = 'tfidf'", "miner 'tfidf': expected one of bm25, dense"),
-        ("[fixed]\nwindow = '0-2'", "window 0-2 holds fewer ranks than num_negatives 3"),
+        ("[fixed]\nwindow = '0:2'", "window 0:2 holds fewer ranks than num_negatives 3"),
     ],
 )
 def test_bad_grid_file_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -33,7 +33,7 @@ def test_help_shows_every_default(
         ("--steps", str(defaults.steps)),
         ("--out", defaults.out),
         ("--eval-max-queries", str(defaults.eval_max_queries)),
-        ("--window", "50,100"),
+        ("--window", "50:100"),
     ):
         assert flag in text and f"[default: {shown}]" in text, flag
 
@@ -46,8 +46,9 @@ def test_help_shows_every_default(
         (["--langs", "../x"], "error: --langs '../x': expected letters, digits, - or _ only"),
         (["--langs", " , "], "error: --langs is empty"),
         (["--steps", "0"], "error: --steps 0: expected a positive integer"),
-        (["--window", "100"], "error: --window '100': expected LO,HI"),
-        (["--window", "9,3"], "error: --window 9,3: expected LO,HI with 0 <= LO < HI"),
+        (["--window", "100"], "error: --window '100': expected LO:HI"),
+        (["--window", "50,100"], "error: --window '50,100': expected LO:HI"),
+        (["--window", "9:3"], "error: --window 9:3: expected LO:HI, two integers with 0 <= LO < HI"),
         (["--scenarios", "bitext"], "error: --scenarios 'bitext': expected some of monolingual"),
         (["--alpha", "0.9"], "error: --alpha 0.9 --beta 0.2: expected non-negative weights"),
         (["--no-kl", "--symmetric-kl"], "error: --symmetric-kl needs the KL term: drop --no-kl"),

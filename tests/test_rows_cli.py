@@ -38,7 +38,7 @@ def test_build_train_writes_rows_and_report(
     ("options", "message"),
     [
         (["--langs", "de", "--window", "50-100"], "--window '50-100': expected LO:HI"),
-        (["--langs", "de", "--window", "100:50"], "--window 100:50: expected 0 <= lo < hi"),
+        (["--langs", "de", "--window", "100:50"], "--window 100:50: expected LO:HI"),
         (["--langs", "xx"], "--langs: unknown language 'xx'"),
         (["--langs", "de", "--num-negatives", "-2"], "--num-negatives -2"),
         (["--langs", "de", "--max-rows", "0"], "--max-rows 0"),

@@ -10,6 +10,10 @@ from clearir.errors import ClearirError
 HOME_ENV = "CLEARIR_HOME"
 DATA_ENV = "CLEARIR_DATA_DIR"
 DEFAULT_MODEL_NAME = "multilingual-e5-small"
+DATA_DIR_HELP = (
+    "Data directory [default: the first of $CLEARIR_DATA_DIR, ./data, ../shared/data beside the checkout, "
+    "$CLEARIR_HOME/data; `clearir data list` shows which]."
+)
 
 
 def home_dir() -> Path:
@@ -29,17 +33,55 @@ def default_model_path() -> Path:
     return models_dir() / DEFAULT_MODEL_NAME
 
 
+def _checkout_root() -> Path | None:
+    """The source checkout clearir runs from (an editable install), or None for an installed package."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def data_dir_candidates(override: str | Path | None = None) -> list[tuple[Path, str]]:
+    """Where the data directory is looked for, in order, each with the reason it is a candidate.
+
+    ``--data-dir``, ``$CLEARIR_DATA_DIR``, ``./data``, ``../shared/data`` beside the checkout (or beside
+    the working directory), ``$CLEARIR_HOME/data`` (where ``clearir data download`` writes by default). An
+    explicit choice (the option or the variable) is the only candidate: it is used or refused, never skipped.
+    """
+    if override:
+        return [(Path(override).expanduser(), "--data-dir")]
+    if env := os.environ.get(DATA_ENV):
+        return [(Path(env).expanduser(), f"${DATA_ENV}")]
+    found = [(Path("data"), "./data")]
+    roots = [root for root in (_checkout_root(), Path.cwd().resolve()) if root is not None]
+    for root in dict.fromkeys(roots):
+        found.append((root.parent / "shared" / "data", "../shared/data beside the checkout"))
+    found.append((home_dir() / "data", f"${HOME_ENV}/data"))
+    return found
+
+
+def find_data_dir(override: str | Path | None = None) -> tuple[Path, str]:
+    """The data directory and how it was found (:func:`data_dir_candidates`); ClearirError if none exists."""
+    candidates = data_dir_candidates(override)
+    for path, reason in candidates:
+        if path.is_dir():
+            return path, reason
+    if len(candidates) == 1:
+        path, reason = candidates[0]
+        raise ClearirError(f"data directory {path} ({reason}) does not exist")
+    looked = ", ".join(str(path) for path, _ in candidates)
+    raise ClearirError(
+        f"no data directory found (looked in {looked}); run `clearir data download`, "
+        f"or pass --data-dir / set {DATA_ENV}"
+    )
+
+
 def data_dir(override: str | Path | None = None) -> Path:
-    """The data directory: ``override`` (``--data-dir``), else ``$CLEARIR_DATA_DIR``, else ``./data``."""
-    raw = override or os.environ.get(DATA_ENV) or "data"
-    path = Path(raw).expanduser()
-    if not path.is_dir():
-        source = "--data-dir" if override else (DATA_ENV if os.environ.get(DATA_ENV) else "default ./data")
-        raise ClearirError(
-            f"data directory {path} ({source}) does not exist; set {DATA_ENV} or pass --data-dir, "
-            "or run `clearir data download`"
-        )
-    return path
+    """The data directory (see :func:`find_data_dir`)."""
+    return find_data_dir(override)[0]
+
+
+def download_dir(override: str | Path | None = None) -> Path:
+    """Where downloads go: ``--data-dir``, ``$CLEARIR_DATA_DIR`` or ``$CLEARIR_HOME/data``."""
+    return Path(override or os.environ.get(DATA_ENV) or home_dir() / "data").expanduser()
 
 
 def resolve_model(model: str | None) -> str:

@@ -55,6 +55,7 @@ from clearir.ablation.settings import (
     irrelevant,
 )
 from clearir.errors import ClearirError
+from clearir.rows.mining import format_window
 
 SECTIONS = ("description", "shared", "fixed", "grid")
 
@@ -115,7 +116,7 @@ def format_setting(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return f"{key}={'on' if value else 'off'}"
     if key == "window":
-        return f"window={value[0]}-{value[1]}"
+        return f"window={format_window(value)}"
     return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
 
 

@@ -216,7 +216,7 @@ _EXPECTED = {
     "bool": "true or false",
     "str": "a string",
     "langs": 'a language such as "de", or several trained together such as "de+ar"',
-    "window": 'a rank window: [LO, HI] or "LO-HI"',
+    "window": 'a rank window: [LO, HI] or "LO:HI"',
     "list": 'a list of strings or one comma-separated string, e.g. ["xquad"]',
 }
 
@@ -245,16 +245,11 @@ def coerce(key: str, value: Any, where: str) -> Any:
 
 
 def _window(value: Any, where: str) -> tuple[int, int]:
-    parts = value.split("-") if isinstance(value, str) else value
-    try:
-        if not isinstance(parts, list) or len(parts) != 2 or any(isinstance(p, bool | float) for p in parts):
-            raise ValueError
-        lo, hi = (int(p) for p in parts)
-    except ValueError:
-        raise ClearirError(f"{where}: expected {_EXPECTED['window']}, got {value!r}") from None
-    if not 0 <= lo < hi:
-        raise ClearirError(f"{where}: expected a rank window with 0 <= LO < HI, got {value!r}")
-    return lo, hi
+    from clearir.rows.mining import parse_window
+
+    if not isinstance(value, str | list):
+        raise ClearirError(f"{where}: expected {_EXPECTED['window']}, got {value!r}")
+    return parse_window(value, where)
 
 
 def check_run(settings: RunSettings, where: str) -> None:
@@ -282,7 +277,7 @@ def check_run(settings: RunSettings, where: str) -> None:
     lo, hi = settings.window
     if hi - lo < settings.num_negatives:
         raise ClearirError(
-            f"{where}: window {lo}-{hi} holds fewer ranks than num_negatives {settings.num_negatives}"
+            f"{where}: window {lo}:{hi} holds fewer ranks than num_negatives {settings.num_negatives}"
         )
     try:
         settings.train_config("rows", "out", "model", 1)

@@ -5,19 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from clearir.errors import ClearirError
+from clearir.config import DATA_DIR_HELP
 from clearir.rows.build import TRAIN_DATASETS, build_rows, save_rows
-from clearir.rows.mining import MINERS
-
-
-def parse_window(value: str) -> tuple[int, int]:
-    """``"50:100"`` -> ``(50, 100)``; anything else is a ClearirError."""
-    parts = value.split(":")
-    try:
-        lo, hi = (int(part) for part in parts)
-    except ValueError:
-        raise ClearirError(f"--window {value!r}: expected LO:HI, two integers such as 50:100") from None
-    return lo, hi
+from clearir.rows.mining import DEFAULT_WINDOW, MINERS, WINDOW_SYNTAX, format_window, parse_window
 
 
 def build_train(
@@ -30,7 +20,9 @@ def build_train(
         5, "--num-negatives", help="Hard negatives (and negative queries) per row."
     ),
     window: str = typer.Option(
-        "50:100", "--window", help="Rank window LO:HI (0-based, HI excluded) to mine from."
+        format_window(DEFAULT_WINDOW),
+        "--window",
+        help=f"Rank window to mine from: {WINDOW_SYNTAX} (0-based, HI excluded).",
     ),
     miner: str = typer.Option(
         "bm25", "--miner", help=f"Retriever that ranks the negatives: {', '.join(MINERS)}."
@@ -42,9 +34,7 @@ def build_train(
     model: str | None = typer.Option(
         None, "--model", help="Model for --miner dense, a name or path [default: the built base model]."
     ),
-    data_dir: str | None = typer.Option(
-        None, "--data-dir", help="Data directory [default: $CLEARIR_DATA_DIR]."
-    ),
+    data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     jsonl: bool = typer.Option(False, "--jsonl", help="Also write the rows as JSON lines (rows.jsonl)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out directory."),
 ) -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from clearir.config import data_dir as resolve_data_dir
+from clearir.config import DATA_DIR_HELP, find_data_dir
 from clearir.data.download import DEFAULT_DATASETS, download, plan, target_dir
 from clearir.data.parallel import parallel_pairs
 from clearir.data.registry import DATASETS, available, load_corpus
@@ -28,17 +28,16 @@ def _split(value: str | None) -> list[str] | None:
 
 @app.command("list")
 def list_data(
-    data_dir: str | None = typer.Option(
-        None, "--data-dir", help="Data directory (default: $CLEARIR_DATA_DIR)."
-    ),
+    data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Show the datasets and languages present: paragraph and question counts, questions paired with English.
 
     Pairing is strict: a question without its English partner (same id) is an error.
     """
-    root = resolve_data_dir(data_dir)
+    root, reason = find_data_dir(data_dir)
     present = available(root)
     console = Console()
+    console.print(f"data directory: {root} ({reason})", markup=False)
     if not present:
         console.print(f"no datasets in {root}; run `clearir data download`")
         return
@@ -55,12 +54,19 @@ def list_data(
     console.print(table)
 
 
+@app.command("where")
+def where(data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP)) -> None:
+    """Print the data directory in use and how it was found; exit code 2 when there is none."""
+    root, reason = find_data_dir(data_dir)
+    print(f"{root.resolve()}\t{reason}")
+
+
 @app.command("download")
 def download_data(
     datasets: str = typer.Option(",".join(DEFAULT_DATASETS), "--datasets", help="Comma-separated datasets."),
     langs: str | None = typer.Option(None, "--langs", help="Comma-separated languages (default: all)."),
     data_dir: str | None = typer.Option(
-        None, "--data-dir", help="Where to write (default: $CLEARIR_DATA_DIR, else ./data)."
+        None, "--data-dir", help="Where to write [default: $CLEARIR_DATA_DIR, else $CLEARIR_HOME/data]."
     ),
     force: bool = typer.Option(False, "--force", help="Download again files that are present."),
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clearir.config import home_dir
+from clearir.config import DATA_DIR_HELP, home_dir
 from clearir.errors import ClearirError
 
 
@@ -59,7 +59,7 @@ def eval_command(
         "--max-queries",
         help="Use N questions per task (the same ones in every language) (default: all).",
     ),
-    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default: $CLEARIR_DATA_DIR)."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     faiss: bool = typer.Option(False, "--faiss", help="Search with FAISS (needs the faiss extra)."),
     top_k: int = typer.Option(100, "--top-k", help="Documents retrieved per query for the ranking metrics."),
     per_query: bool = typer.Option(

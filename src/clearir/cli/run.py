@@ -8,21 +8,25 @@ import typer
 from rich.console import Console
 
 from clearir.cli.clear_options import CLEAR_OPTIONS
+from clearir.config import DATA_DIR_HELP
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
+from clearir.rows.mining import WINDOW_SYNTAX, format_window, parse_window
 
 _DEFAULTS = defaults()
 
 
-def _shown(value: Any) -> Any:
+def _shown(name: str, value: Any) -> Any:
     """A default as the flag takes it: lists comma-separated, None as 0 (the flags' "none" value)."""
+    if name == "window":
+        return format_window(value)
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
     return 0 if value is None else value
 
 
 def _opt(name: str, help: str, *flags: str) -> Any:
-    return typer.Option(_shown(_DEFAULTS[name]), *flags, help=help, show_default=True)
+    return typer.Option(_shown(name, _DEFAULTS[name]), *flags, help=help, show_default=True)
 
 
 def _split(value: str, option: str, allow_empty: bool = False) -> tuple[str, ...]:
@@ -30,15 +34,6 @@ def _split(value: str, option: str, allow_empty: bool = False) -> tuple[str, ...
     if not items and not allow_empty:
         raise ClearirError(f"{option} is empty; expected a comma-separated list")
     return items
-
-
-def _window(value: str) -> tuple[int, int]:
-    parts = value.split(",")
-    try:
-        lo, hi = (int(p) for p in parts)
-    except ValueError as exc:
-        raise ClearirError(f"--window {value!r}: expected LO,HI, e.g. 50,100") from exc
-    return lo, hi
 
 
 def _none_if_zero(value: int) -> int | None:
@@ -53,13 +48,13 @@ def run_command(
     ),
     steps: int = _opt("steps", "Optimizer steps per fine-tuned model."),
     out: str = _opt("out", "Run directory; running again with the same --out reuses finished steps."),
-    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default: $CLEARIR_DATA_DIR)."),
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     model: str = typer.Option(
         None, "--model", help="Base model directory (default: the built default model)."
     ),
     max_rows: int = _opt("max_rows", "Training rows per language (0: all)."),
     num_negatives: int = _opt("num_negatives", "Hard negatives (and negative queries) per row."),
-    window: str = _opt("window", "Rank window LO,HI the hard negatives are mined from."),
+    window: str = _opt("window", f"Rank window the hard negatives are mined from: {WINDOW_SYNTAX}."),
     miner: str = _opt("miner", "Negative miner: bm25 or dense (the base model)."),
     batch_size: int = _opt("batch_size", "Rows per training batch."),
     mini_batch_size: int = _opt("mini_batch_size", "GradCache mini-batch size (0: no caching)."),
@@ -106,7 +101,7 @@ def run_command(
         data_dir=data_dir,
         max_rows=_none_if_zero(max_rows),
         num_negatives=num_negatives,
-        window=_window(window),
+        window=parse_window(window),
         miner=miner,
         steps=steps,
         batch_size=batch_size,

@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from clearir.config import DATA_ENV
+from clearir.config import download_dir
 from clearir.data.registry import BELEBELE_SOURCE, DatasetSpec, dataset_spec
 from clearir.errors import ClearirError
 
@@ -18,8 +18,8 @@ DEFAULT_DATASETS = ("xquad", "mlqa")
 
 
 def target_dir(data_dir: str | Path | None = None) -> Path:
-    """Where downloads go: ``data_dir``, else ``$CLEARIR_DATA_DIR``, else ``./data``; created if missing."""
-    root = Path(data_dir or os.environ.get(DATA_ENV) or "data").expanduser()
+    """Where downloads go (:func:`clearir.config.download_dir`); created if missing."""
+    root = download_dir(data_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from clearir.errors import ClearirError
+from clearir.rows.mining import DEFAULT_WINDOW, parse_window
 from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -54,7 +55,7 @@ class RunConfig:
     train_dataset: str = "mlqa"
     max_rows: int | None = 500
     num_negatives: int = _TRAIN["num_negatives"]
-    window: tuple[int, int] = (50, 100)
+    window: tuple[int, int] = DEFAULT_WINDOW
     miner: str = "bm25"
     # Fine-tuning: clearir train's defaults (the recipe).
     steps: int = _TRAIN["max_steps"]
@@ -118,9 +119,7 @@ class RunConfig:
                 raise ClearirError(f"--{_flag(name)} {getattr(self, name)}: expected a positive integer")
         if self.num_negatives < 0:
             raise ClearirError(f"--num-negatives {self.num_negatives}: expected a value >= 0")
-        if len(self.window) != 2 or not 0 <= self.window[0] < self.window[1]:
-            shown = ",".join(map(str, self.window))
-            raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
+        parse_window(self.window)
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
 
     @property

@@ -44,7 +44,7 @@ from clearir.data.parallel import parallel_pairs
 from clearir.data.records import Paragraph, Question
 from clearir.data.registry import dataset_spec, load_corpus
 from clearir.errors import ClearirError
-from clearir.rows.mining import MINERS, clip_window, mine_negatives, score_bm25, score_dense
+from clearir.rows.mining import DEFAULT_WINDOW, MINERS, clip_window, mine_negatives, score_bm25, score_dense
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport, LanguageStats, RowMeta
 from clearir.rows.split import XQUAD_HELDOUT_FRACTION, heldout_articles
 
@@ -82,7 +82,7 @@ def build_rows(
     dataset: str,
     langs: Sequence[str],
     num_negatives: int = 5,
-    window: tuple[int, int] = (50, 100),
+    window: tuple[int, int] = DEFAULT_WINDOW,
     miner: str = "bm25",
     seed: int = 42,
     max_rows: int | None = None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from clearir.errors import ClearirError
 from clearir.rows.bm25 import BM25
 
 if TYPE_CHECKING:
@@ -67,6 +68,32 @@ def score_dense(
 
 def _prompt(model: SentenceTransformer, names: Sequence[str]) -> str | None:
     return next((model.prompts[name] for name in names if model.prompts.get(name)), None)
+
+
+DEFAULT_WINDOW = (50, 100)
+WINDOW_SYNTAX = "LO:HI, two integers with 0 <= LO < HI, such as 50:100"
+
+
+def parse_window(value: str | Sequence[int], option: str = "--window") -> tuple[int, int]:
+    """A rank window written ``LO:HI`` (or, in a grid file, the list ``[LO, HI]``) as ``(LO, HI)``.
+
+    The one syntax for every command and grid; the old ``LO,HI`` and ``LO-HI`` forms are refused with a hint.
+    """
+    parts = value.split(":") if isinstance(value, str) else value
+    try:
+        if isinstance(parts, str) or len(parts) != 2 or any(isinstance(p, bool | float) for p in parts):
+            raise ValueError
+        lo, hi = (int(part) for part in parts)
+    except (TypeError, ValueError):
+        raise ClearirError(f"{option} {value!r}: expected {WINDOW_SYNTAX}") from None
+    if not 0 <= lo < hi:
+        raise ClearirError(f"{option} {format_window((lo, hi))}: expected {WINDOW_SYNTAX}")
+    return lo, hi
+
+
+def format_window(window: tuple[int, int]) -> str:
+    """``(50, 100)`` as ``"50:100"``, the syntax :func:`parse_window` reads."""
+    return f"{window[0]}:{window[1]}"
 
 
 def clip_window(window: tuple[int, int], pool_size: int) -> tuple[int, int]:

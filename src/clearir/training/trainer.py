@@ -164,6 +164,9 @@ def train(
         )
     model.model_card_data.local_files_only = True
     model.model_card_data.generate_widget_examples = False
+    # The card's widget examples are computed from the dataset anyway, behind a stray tqdm bar; clearir's
+    # cards carry no widget, so skip the computation.
+    model.model_card_data.set_widget_examples = lambda dataset: None
     model.model_card_data.model_name = f"{Path(base_model).name} fine-tuned with clearir ({config.loss})"
     _describe_data(model, Path(config.data))
 
