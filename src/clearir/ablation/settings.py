@@ -255,8 +255,8 @@ def _window(value: Any, where: str) -> tuple[int, int]:
 def check_run(settings: RunSettings, where: str) -> None:
     """Raise ClearirError (starting with ``where``) if ``settings`` cannot be trained."""
     from clearir.data.registry import dataset_spec
-    from clearir.rows.build import TRAIN_DATASETS
     from clearir.rows.mining import MINERS
+    from clearir.rows.sources import TRAIN_DATASETS
 
     if settings.train_dataset not in TRAIN_DATASETS:
         raise ClearirError(

@@ -1,4 +1,5 @@
-"""``clearir data build-train``: CLEAR training rows (hard negatives, negative queries) from parallel QA."""
+"""``clearir data build-train``: CLEAR training rows (hard negatives, negative queries) from parallel QA: a
+registry dataset, the user's SQuAD files or the user's table."""
 
 from __future__ import annotations
 
@@ -6,15 +7,37 @@ import typer
 from rich.console import Console
 
 from clearir.config import DATA_DIR_HELP
-from clearir.rows.build import TRAIN_DATASETS, build_rows, save_rows
+from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
+from clearir.rows.build import build_rows, save_rows
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, WINDOW_SYNTAX, format_window, parse_window
+from clearir.rows.sources import TRAIN_DATASETS, TRAIN_FILES_SYNTAX, train_source
 
 
 def build_train(
-    langs: str = typer.Option(..., "--langs", help="Comma-separated target languages; several are mixed."),
     out: str = typer.Option(..., "--out", help="Output directory (a datasets save_to_disk directory)."),
-    dataset: str = typer.Option(
-        "mlqa", "--dataset", help=f"{' or '.join(TRAIN_DATASETS)}; xquad uses its train articles only."
+    langs: str | None = typer.Option(
+        None,
+        "--langs",
+        help="Comma-separated target languages; several are mixed "
+        "[default: every language of --train-files or --train-table; required for --dataset].",
+    ),
+    dataset: str | None = typer.Option(
+        None,
+        "--dataset",
+        help=f"Registry dataset, {' or '.join(TRAIN_DATASETS)}; xquad uses its train articles only "
+        "[default: mlqa, unless --train-files or --train-table is given].",
+    ),
+    train_files: str | None = typer.Option(
+        None, "--train-files", help=f"Your SQuAD v1.1 files joined by question id: {TRAIN_FILES_SYNTAX}."
+    ),
+    train_table: str | None = typer.Option(
+        None,
+        "--train-table",
+        help=f"Your table ({TABLE_FORMATS}) with columns en_query, en_passage, lang_query "
+        "[optional: lang_passage, lang, id].",
+    ),
+    columns: str | None = typer.Option(
+        None, "--columns", help=f"Column names of --train-table, as {COLUMNS_SYNTAX} [default: the roles]."
     ),
     num_negatives: int = typer.Option(
         5, "--num-negatives", help="Hard negatives (and negative queries) per row."
@@ -39,11 +62,12 @@ def build_train(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out directory."),
 ) -> None:
     """Build CLEAR training rows; the report is printed and saved as OUT/build_report.json."""
-    languages = [part.strip() for part in langs.split(",") if part.strip()]
+    languages = None if langs is None else [part.strip() for part in langs.split(",") if part.strip()]
+    source = train_source(dataset, train_files, train_table, columns)
     console = Console()
     with console.status("building rows"):
         rows, report = build_rows(
-            dataset,
+            source,
             languages,
             num_negatives=num_negatives,
             window=parse_window(window),

@@ -1,4 +1,5 @@
-"""Build CLEAR training rows from a parallel QA corpus (MLQA-R, or XQuAD's train articles) and save them.
+"""Build CLEAR training rows from parallel QA records and save them: MLQA-R, XQuAD's train articles, or the
+user's SQuAD files or table (:mod:`clearir.rows.sources`).
 
 For each target language L, one row per English question that has a parallel L question:
 
@@ -17,7 +18,7 @@ final shuffle) comes from generators seeded by ``(seed, language, question id)``
 the other rows or languages and a fixed seed gives the same dataset. ``max_rows`` caps the rows of *each*
 language (a uniform sample of the built ones); languages are then mixed into one shuffled dataset. XQuAD rows
 use only the train articles of :mod:`clearir.rows.split`, and their negatives come only from those articles'
-paragraphs.
+paragraphs. Rows depend only on the records (texts, question ids, their order), not on where they were read.
 """
 
 from __future__ import annotations
@@ -38,20 +39,16 @@ import numpy as np
 from datasets import Dataset, Features, Value
 from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
 
-from clearir.config import data_dir as resolve_data_dir
 from clearir.config import resolve_model
-from clearir.data.parallel import parallel_pairs
 from clearir.data.records import Paragraph, Question
-from clearir.data.registry import dataset_spec, load_corpus
 from clearir.errors import ClearirError
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, clip_window, mine_negatives, score_bm25, score_dense
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport, LanguageStats, RowMeta
-from clearir.rows.split import XQUAD_HELDOUT_FRACTION, heldout_articles
+from clearir.rows.sources import TrainSource, registry_data_dir, train_source
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-TRAIN_DATASETS = ("mlqa", "xquad")
 REPORT_FILE = "build_report.json"
 JSONL_FILE = "rows.jsonl"
 
@@ -79,8 +76,8 @@ class _Pool:
 
 
 def build_rows(
-    dataset: str,
-    langs: Sequence[str],
+    dataset: str | TrainSource,
+    langs: Sequence[str] | None,
     num_negatives: int = 5,
     window: tuple[int, int] = DEFAULT_WINDOW,
     miner: str = "bm25",
@@ -89,29 +86,26 @@ def build_rows(
     data_dir: str | Path | None = None,
     model: str | Path | SentenceTransformer | None = None,
 ) -> tuple[Dataset, BuildReport]:
-    """CLEAR training rows for ``langs`` from ``dataset`` (``mlqa`` or ``xquad``), and the build's report.
+    """CLEAR training rows for ``langs`` from ``dataset``, and the build's report.
 
-    ``miner`` ranks the negatives: ``bm25`` or ``dense``; ``model`` (a name, a path or a loaded
-    SentenceTransformer; default: the built base model) is used only by the ``dense`` miner. ``max_rows`` caps
-    the rows of each language. Raises ClearirError for bad options or when no row can be built.
+    ``dataset`` is a registry name (``mlqa`` or ``xquad``, read from ``data_dir``) or any
+    :class:`~clearir.rows.sources.TrainSource` (SQuAD files, a table); ``langs`` defaults to every target
+    language of files or a table. ``miner`` ranks the negatives: ``bm25`` or ``dense``; ``model`` (a name, a
+    path or a loaded SentenceTransformer; default: the built base model) is used only by the ``dense`` miner.
+    ``max_rows`` caps the rows of each language. Raises ClearirError for bad options or input, or when no row
+    can be built.
     """
     started = time.perf_counter()
-    langs = _check_options(dataset, langs, num_negatives, window, miner, max_rows)
-    english = load_corpus(dataset, "en", data_dir)
-    paragraphs, split = english.paragraphs, None
-    if dataset == "xquad":
-        heldout = heldout_articles(p.title for p in english.paragraphs)
-        paragraphs = [p for p in english.paragraphs if p.title not in heldout]
-        split = {
-            "heldout_fraction": XQUAD_HELDOUT_FRACTION,
-            "heldout_articles": sorted(heldout),
-            "train_articles": sorted({p.title for p in paragraphs}),
-        }
+    source = train_source(dataset=dataset) if isinstance(dataset, str) else dataset
+    langs = source.check_langs(langs)
+    _check_options(num_negatives, window, miner, max_rows)
+    data, langs = source.load(langs, data_dir)
+    paragraphs = data.paragraphs
     in_pool = {p.id for p in paragraphs}
     pairs_of: dict[str, list[tuple[Question, Question]]] = {}
     stats: list[LanguageStats] = []
     for lang in langs:
-        pairs = parallel_pairs(load_corpus(dataset, lang, data_dir), english, strict=True)
+        pairs = data.pairs[lang]
         pairs_of[lang] = [(q, en) for q, en in pairs if en.paragraph_id in in_pool]
         asked = {en.paragraph_id for _, en in pairs_of[lang]}
         stats.append(LanguageStats(lang, len(pairs), len(pairs) - len(pairs_of[lang]), len(asked)))
@@ -134,7 +128,7 @@ def build_rows(
         built += rows_of_lang
     if not built:
         raise ClearirError(
-            f"no training rows for {dataset} {','.join(langs)}: every question was dropped "
+            f"no training rows for {source.name} {','.join(langs)}: every question was dropped "
             f"({_drops(stats)}); try a wider --window or fewer --num-negatives"
         )
     built = [built[i] for i in _rng(seed, "shuffle").permutation(len(built))]
@@ -147,7 +141,7 @@ def build_rows(
 
     report = BuildReport(
         options={
-            "dataset": dataset,
+            **source.options(),
             "langs": langs,
             "num_negatives": num_negatives,
             "window": list(window),
@@ -155,7 +149,7 @@ def build_rows(
             "seed": seed,
             "max_rows": max_rows,
             "model": _model_name(model) if miner == "dense" and num_negatives else None,
-            "data_dir": str(resolve_data_dir(data_dir)),
+            "data_dir": registry_data_dir(source, data_dir),
         },
         pool=len(paragraphs),
         window_used=clip_window(window, len(paragraphs) - 1),
@@ -167,7 +161,7 @@ def build_rows(
             "rows_s": round(finished - scored, 3),
             "total_s": round(finished - started, 3),
         },
-        split=split,
+        split=data.split,
     )
     return rows, report
 
@@ -297,30 +291,7 @@ def save_rows(
     return out
 
 
-def _check_options(
-    dataset: str,
-    langs: Sequence[str],
-    num_negatives: int,
-    window: tuple[int, int],
-    miner: str,
-    max_rows: int | None,
-) -> list[str]:
-    if dataset not in TRAIN_DATASETS:
-        raise ClearirError(
-            f"--dataset {dataset!r}: expected one of {', '.join(TRAIN_DATASETS)} (parallel QA data)"
-        )
-    spec = dataset_spec(dataset)
-    langs = list(langs)
-    if not langs:
-        raise ClearirError("--langs: expected at least one target language")
-    targets = [lang for lang in spec.languages if lang != "en"]
-    for lang in langs:
-        if lang not in targets:
-            raise ClearirError(
-                f"--langs: unknown language {lang!r} for {dataset}; expected some of {', '.join(targets)}"
-            )
-    if len(set(langs)) < len(langs):
-        raise ClearirError(f"--langs {','.join(langs)}: a language is repeated; expected distinct languages")
+def _check_options(num_negatives: int, window: tuple[int, int], miner: str, max_rows: int | None) -> None:
     if num_negatives < 0:
         raise ClearirError(f"--num-negatives {num_negatives}: expected 0 or more")
     lo, hi = window
@@ -334,7 +305,6 @@ def _check_options(
         raise ClearirError(f"--miner {miner!r}: expected one of {', '.join(MINERS)}")
     if max_rows is not None and max_rows < 1:
         raise ClearirError(f"--max-rows {max_rows}: expected 1 or more (or no cap)")
-    return langs
 
 
 def _load_model(model: str | Path | SentenceTransformer | None) -> SentenceTransformer:
