@@ -65,8 +65,18 @@ def eval_command(
     per_query: bool = typer.Option(
         True, "--per-query/--no-per-query", help="Also write per-query values (OUT/<model>/per_query/)."
     ),
+    beir: str = typer.Option(
+        None,
+        "--beir",
+        help="Evaluate your own BEIR/MTEB-format set instead: DIR with corpus.jsonl, queries.jsonl, "
+        "qrels/<split>.tsv (a lang or language field per line adds the mixed-pool metrics).",
+    ),
+    beir_split: str = typer.Option(
+        "test", "--beir-split", help="The qrels split of --beir: qrels/SPLIT.tsv."
+    ),
 ) -> None:
-    """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool."""
+    """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
+    on your own BEIR-format set (--beir)."""
     from clearir.evaluation.engine import evaluate_model
     from clearir.evaluation.results import summary_table
     from clearir.evaluation.scenarios import build_tasks
@@ -76,13 +86,26 @@ def eval_command(
     if top_k < 1:
         raise ClearirError(f"--top-k must be >= 1, got {top_k}")
     console = Console(stderr=True)
-    tasks = build_tasks(
-        _split(datasets, "--datasets"),
-        _split(langs, "--langs"),
-        _split(scenarios, "--scenarios"),
-        data_dir,
-        max_queries,
-    )
+    if beir is not None:
+        from clearir.evaluation.beir import beir_tasks
+
+        registry = {
+            "--datasets": datasets,
+            "--langs": langs,
+            "--scenarios": scenarios,
+            "--data-dir": data_dir,
+        }
+        if mixed := [flag for flag, value in registry.items() if value is not None]:
+            raise ClearirError(f"--beir evaluates the whole set; {', '.join(mixed)} do not apply to it")
+        tasks = beir_tasks(beir, beir_split, max_queries)
+    else:
+        tasks = build_tasks(
+            _split(datasets, "--datasets"),
+            _split(langs, "--langs"),
+            _split(scenarios, "--scenarios"),
+            data_dir,
+            max_queries,
+        )
     run = evaluate_model(
         model,
         tasks,

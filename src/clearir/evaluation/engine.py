@@ -2,8 +2,9 @@
 
 Standard metrics (:mod:`clearir.metrics.ranking`) use the top ``top_k`` documents of each query, so MAP is
 reported as ``map_at_<top_k>``. Multi-gold tasks (bilingual and multilingual pools) add Max@R, Complete@k
-and, for non-English queries, English inclination (:mod:`clearir.metrics.multigold`), computed exactly over
-the whole pool, block by block of queries. Bitext tasks add ``accuracy`` (the translation ranked first).
+and, for non-English queries with a gold document in their own language, English inclination
+(:mod:`clearir.metrics.multigold`), computed exactly over the whole pool, block by block of queries. Bitext
+tasks add ``accuracy`` (the translation ranked first).
 """
 
 from __future__ import annotations
@@ -128,9 +129,17 @@ def encoding_inputs(tasks: Sequence[RetrievalTask], model: SentenceTransformer) 
 def _multigold_per_query(
     task: RetrievalTask, queries: np.ndarray, docs: np.ndarray, pivot: str
 ) -> dict[str, dict[str, float]]:
-    """Per query, over the whole pool: ``max_rank``, ``complete_at_k`` and (non-pivot queries)
-    ``inclination``."""
-    with_inclination = task.spec.query_lang != pivot and pivot in task.spec.doc_langs
+    """Per query, over the whole pool: ``max_rank``, ``complete_at_k`` and (non-pivot queries, each with a
+    gold document in its own language) ``inclination``."""
+    lang_of = dict(zip(task.doc_ids, task.doc_langs, strict=True))
+    with_inclination = (
+        task.spec.query_lang != pivot
+        and pivot in task.spec.doc_langs
+        and all(
+            any(rel > 0 and lang_of[doc] == task.spec.query_lang for doc, rel in task.qrels[qid].items())
+            for qid in task.query_ids
+        )
+    )
     out: dict[str, dict[str, float]] = {"max_rank": {}}
     out.update({f"complete_at_{k}": {} for k in COMPLETE_KS})
     if with_inclination:

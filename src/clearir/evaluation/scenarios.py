@@ -171,8 +171,11 @@ class RetrievalTask:
 
     @property
     def multigold(self) -> bool:
-        """Whether a query has several gold documents (Max@R, Complete@k apply)."""
-        return len(self.spec.doc_langs) > 1
+        """Whether the pool mixes languages and a query has several gold documents (Max@R, Complete@k
+        apply)."""
+        return len(self.spec.doc_langs) > 1 and any(
+            sum(rel > 0 for rel in gold.values()) > 1 for gold in self.qrels.values()
+        )
 
 
 def task_specs(dataset: str, langs: Sequence[str], scenarios: Iterable[str] | None = None) -> list[TaskSpec]:
@@ -195,7 +198,14 @@ def task_specs(dataset: str, langs: Sequence[str], scenarios: Iterable[str] | No
     ]
 
 
+# A local BEIR/MTEB-format set (``clearir eval --beir DIR``, :mod:`clearir.evaluation.beir`); not in the data
+# directory, so not in EVAL_DATASETS.
+BEIR = EvalDataset("beir", "BEIR-format set", "https://github.com/beir-cellar/beir", "local", ())
+
+
 def eval_dataset(dataset: str) -> EvalDataset:
+    if dataset == BEIR.name:
+        return BEIR
     if dataset not in EVAL_DATASETS:
         raise ClearirError(f"unknown dataset {dataset!r}; expected one of {', '.join(EVAL_DATASETS)}")
     return EVAL_DATASETS[dataset]
@@ -204,6 +214,14 @@ def eval_dataset(dataset: str) -> EvalDataset:
 def _sample_order(qid: str) -> str:
     """A fixed pseudo-random order of question ids, the same in every language and run."""
     return hashlib.sha1(qid.encode("utf-8")).hexdigest()
+
+
+def sample_queries(query_ids: Iterable[str], max_queries: int) -> set[str]:
+    """The ``max_queries`` ids first in a fixed hash order: the same questions in every language and task,
+    and a subset of those kept with a larger ``max_queries``."""
+    if max_queries < 1:
+        raise ClearirError(f"max_queries must be >= 1, got {max_queries}")
+    return set(sorted(query_ids, key=_sample_order)[:max_queries])
 
 
 def build_task(
@@ -224,9 +242,7 @@ def build_task(
         langs = list(dict.fromkeys((spec.query_lang, meta.pivot)))
     queries = [q for q in corpora[spec.query_lang].questions if all(q.id in by_id[lang] for lang in langs)]
     if max_queries is not None:
-        if max_queries < 1:
-            raise ClearirError(f"max_queries must be >= 1, got {max_queries}")
-        keep = set(sorted((q.id for q in queries), key=_sample_order)[:max_queries])
+        keep = sample_queries((q.id for q in queries), max_queries)
         queries = [q for q in queries if q.id in keep]
     docs = [p for lang in spec.doc_langs for p in corpora[lang].paragraphs]
     if not docs:
