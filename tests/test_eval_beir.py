@@ -1,5 +1,6 @@
-"""``clearir eval --beir DIR`` through the real entry point: BEIR sets written from real XQuAD texts score as the
-registry's XQuAD tasks do (nDCG@10; with languages also Max@R, Complete@k, inclination); bad input is one line."""
+"""``clearir eval --beir DIR`` through the real entry point: BEIR sets written from real XQuAD texts score as
+the registry's XQuAD tasks do (nDCG@10; with languages also Max@R, Complete@k, inclination); bad input is one
+line."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""``clearir data build-train`` on the user's own data: a SQuAD pair outside the data directory and jsonl, csv,
-Parquet and ``datasets`` tables written from real MLQA-R texts give the registry's rows; bad input is one line."""
+"""``clearir data build-train`` on the user's own data: a SQuAD pair outside the data directory and jsonl,
+csv, Parquet and ``datasets`` tables written from real MLQA-R texts give the registry's rows; bad input is one
+line; ``clearir run`` and grid settings take the same sources."""
 
 from __future__ import annotations
 
@@ -176,3 +177,32 @@ def test_bad_own_training_data_is_one_line(
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert message.format(tmp=tmp_path) in err, err
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_run_and_grid_settings_take_the_same_sources(tmp_path: Path, data_dir: Path) -> None:
+    from clearir.ablation.settings import Run, RunSettings, check_run
+    from clearir.errors import ClearirError
+    from clearir.pipeline.config import RunConfig
+    from clearir.pipeline.rows import write_rows
+
+    table = write_jsonl(tmp_path / "pairs.jsonl", mlqa_table_rows(data_dir, ("de", "hi")))
+    config = RunConfig(
+        langs=("de",), train_table=str(table), train_columns=COLUMNS, max_rows=40, num_negatives=3
+    )
+    assert write_rows(config, ["de"], tmp_path / "rows", None, tmp_path / "unused-model") == 40
+    expected = build_rows(train_source(train_table=str(table), columns=COLUMNS), ["de"], 3, max_rows=40)[0]
+    assert load_from_disk(str(tmp_path / "rows")).to_list() == expected.to_list()
+    files = f"en={data_dir / 'mlqa-r' / 'en.json'},hi={data_dir / 'mlqa-r' / 'hi.json'}"
+    with pytest.raises(ClearirError, match="language 'de' has no file in --train-files"):
+        RunConfig(langs=("de",), train_files=files)
+    with pytest.raises(ClearirError, match="--dataset and --train-table: expected one source"):
+        RunConfig(train_dataset="xquad", train_table=str(table))
+    with pytest.raises(
+        ClearirError, match=r"g\.toml: run 1: --columns 'en_query': 'en_query' is not ROLE=COLUMN"
+    ):
+        check_run(RunSettings(langs="de", train_table=str(table), train_columns="en_query"), "g.toml: run 1")
+    check_run(RunSettings(langs="hi", train_files=files), "g.toml")
+    # Own data joins a run's settings (and id) only when given: registry runs keep their ids.
+    assert "train_files" not in RunSettings().relevant()
+    assert RunSettings(train_files=files).relevant()["train_files"] == files
+    assert Run(RunSettings(train_files=files)).id != Run(RunSettings()).id

@@ -48,6 +48,7 @@ from clearir.pipeline.config import step_key
 from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import now
 from clearir.rows.build import REPORT_FILE
+from clearir.rows.sources import own_data_settings
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, MODEL, last_checkpoint, train
 
@@ -147,6 +148,7 @@ class _Runner:
             s.miner,
             s.seed,
             s.max_rows,
+            *own_data_settings(s.train_files, s.train_table, s.train_columns),
         ]
         key = step_key("ablation-rows", settings, self.base_key if s.miner == "dense" else None)
         out = self.plan.out / ROWS_DIR / key

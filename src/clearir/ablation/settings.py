@@ -45,6 +45,9 @@ class RunSettings:
     jsd_weight: float = _TRAIN["jsd_weight"]
     jsd_query: str = _TRAIN["jsd_query"]
     train_dataset: str = _RUN["train_dataset"]
+    train_files: str | None = None
+    train_table: str | None = None
+    train_columns: str | None = None
     max_rows: int | None = _RUN["max_rows"]
     num_negatives: int = _RUN["num_negatives"]
     window: tuple[int, int] = _RUN["window"]
@@ -71,7 +74,7 @@ class RunSettings:
         values = {**asdict(self), "window": list(self.window)}
         for name in irrelevant(self):
             del values[name]
-        for name in VARIANTS:
+        for name in (*VARIANTS, *OWN_DATA):
             if name in values and not values[name]:
                 del values[name]
         return values
@@ -93,6 +96,9 @@ class RunSettings:
 
 DEFAULT_RUN = RunSettings()
 VARIANTS: tuple[str, ...] = tuple(CLEAR_VARIANTS)
+# The user's own training data (as clearir run's --train-files, --train-table, --columns): in a run's
+# settings only when given, so that registry runs keep their ids.
+OWN_DATA: tuple[str, ...] = ("train_files", "train_table", "train_columns")
 RUN_KEYS: tuple[str, ...] = tuple(f.name for f in fields(RunSettings))
 
 
@@ -180,6 +186,9 @@ KINDS: dict[str, str] = {
     "jsd_weight": "float",
     "jsd_query": "str",
     "train_dataset": "str",
+    "train_files": "str",
+    "train_table": "str",
+    "train_columns": "str",
     "max_rows": "count",
     "num_negatives": "int",
     "window": "window",
@@ -256,20 +265,29 @@ def check_run(settings: RunSettings, where: str) -> None:
     """Raise ClearirError (starting with ``where``) if ``settings`` cannot be trained."""
     from clearir.data.registry import dataset_spec
     from clearir.rows.mining import MINERS
-    from clearir.rows.sources import TRAIN_DATASETS
+    from clearir.rows.sources import TRAIN_DATASETS, settings_source
 
-    if settings.train_dataset not in TRAIN_DATASETS:
+    langs = settings.lang_list
+    if any(getattr(settings, name) is not None for name in OWN_DATA):
+        try:
+            source = settings_source(
+                settings.train_dataset, settings.train_files, settings.train_table, settings.train_columns
+            )
+            source.check_langs(langs)
+        except ClearirError as exc:
+            raise ClearirError(f"{where}: {exc}") from exc
+    elif settings.train_dataset not in TRAIN_DATASETS:
         raise ClearirError(
             f"{where}: train_dataset {settings.train_dataset!r}: expected one of {TRAIN_DATASETS}"
         )
-    targets = [lang for lang in dataset_spec(settings.train_dataset).languages if lang != "en"]
-    langs = settings.lang_list
-    for lang in langs:
-        if lang not in targets:
-            raise ClearirError(
-                f"{where}: langs {settings.langs!r}: {lang!r} is not a target language of "
-                f"{settings.train_dataset}; expected {_EXPECTED['langs']} from {', '.join(targets)}"
-            )
+    else:
+        targets = [lang for lang in dataset_spec(settings.train_dataset).languages if lang != "en"]
+        for lang in langs:
+            if lang not in targets:
+                raise ClearirError(
+                    f"{where}: langs {settings.langs!r}: {lang!r} is not a target language of "
+                    f"{settings.train_dataset}; expected {_EXPECTED['langs']} from {', '.join(targets)}"
+                )
     if len(set(langs)) != len(langs):
         raise ClearirError(f"{where}: langs {settings.langs!r}: a language is repeated")
     if settings.miner not in MINERS:

@@ -9,9 +9,11 @@ from rich.console import Console
 
 from clearir.cli.clear_options import CLEAR_OPTIONS
 from clearir.config import DATA_DIR_HELP
+from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
 from clearir.rows.mining import WINDOW_SYNTAX, format_window, parse_window
+from clearir.rows.sources import TRAIN_FILES_SYNTAX
 
 _DEFAULTS = defaults()
 
@@ -51,6 +53,15 @@ def run_command(
     data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     model: str = typer.Option(
         None, "--model", help="Base model directory (default: the built default model)."
+    ),
+    train_files: str = typer.Option(
+        None, "--train-files", help=f"Train on your SQuAD files instead of MLQA-R: {TRAIN_FILES_SYNTAX}."
+    ),
+    train_table: str = typer.Option(
+        None, "--train-table", help=f"Train on your table instead of MLQA-R: {TABLE_FORMATS}."
+    ),
+    columns: str = typer.Option(
+        None, "--columns", help=f"Column names of --train-table, as {COLUMNS_SYNTAX} [default: the roles]."
     ),
     max_rows: int = _opt("max_rows", "Training rows per language (0: all)."),
     num_negatives: int = _opt("num_negatives", "Hard negatives (and negative queries) per row."),
@@ -99,6 +110,9 @@ def run_command(
         eval_langs=_split(eval_langs, "--eval-langs", allow_empty=True),
         model=model,
         data_dir=data_dir,
+        train_files=train_files,
+        train_table=train_table,
+        train_columns=columns,
         max_rows=_none_if_zero(max_rows),
         num_negatives=num_negatives,
         window=parse_window(window),

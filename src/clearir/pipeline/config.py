@@ -15,6 +15,7 @@ from typing import Any
 
 from clearir.errors import ClearirError
 from clearir.rows.mining import DEFAULT_WINDOW, parse_window
+from clearir.rows.sources import settings_source
 from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -36,6 +37,8 @@ class RunConfig:
         data_dir: the data directory (default ``$CLEARIR_DATA_DIR``).
         train_dataset, max_rows, num_negatives, window, miner: the training rows (``clearir data
             build-train``): source, rows per language, hard negatives per row, mining rank window and miner.
+        train_files, train_table, train_columns: the user's own training data instead of ``train_dataset``
+            (``build-train``'s ``--train-files``, ``--train-table`` and ``--columns``, same syntax).
         steps, batch_size, mini_batch_size, lr, warmup_ratio, scheduler, max_seq_length, max_query_length,
             alpha, beta, kl, symmetric_kl, bidirectional_reverse, scale, freeze_layers, seed, save_steps:
             fine-tuning (``clearir train``).
@@ -53,6 +56,9 @@ class RunConfig:
     data_dir: str | None = None
     # Training rows.
     train_dataset: str = "mlqa"
+    train_files: str | None = None
+    train_table: str | None = None
+    train_columns: str | None = None
     max_rows: int | None = 500
     num_negatives: int = _TRAIN["num_negatives"]
     window: tuple[int, int] = DEFAULT_WINDOW
@@ -120,6 +126,8 @@ class RunConfig:
         if self.num_negatives < 0:
             raise ClearirError(f"--num-negatives {self.num_negatives}: expected a value >= 0")
         parse_window(self.window)
+        source = settings_source(self.train_dataset, self.train_files, self.train_table, self.train_columns)
+        source.check_langs(self.langs)
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
 
     @property

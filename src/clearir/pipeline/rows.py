@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Protocol
 
 from clearir.rows.build import build_rows, save_rows
+from clearir.rows.sources import settings_source
 
 
 class RowSettings(Protocol):
     """The row settings that ``RunConfig`` and an ablation run's settings share."""
 
     train_dataset: str
+    train_files: str | None
+    train_table: str | None
+    train_columns: str | None
     num_negatives: int
     window: tuple[int, int]
     miner: str
@@ -25,7 +29,9 @@ def write_rows(
 ) -> int:
     """Build the rows for ``langs`` into ``out`` (``model`` mines when the miner is dense); the row count."""
     rows, report = build_rows(
-        settings.train_dataset,
+        settings_source(
+            settings.train_dataset, settings.train_files, settings.train_table, settings.train_columns
+        ),
         list(langs),
         num_negatives=settings.num_negatives,
         window=settings.window,

@@ -36,6 +36,7 @@ from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
+from clearir.rows.sources import own_data_settings
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, LOSS_LOG, last_checkpoint, train
 
@@ -137,6 +138,7 @@ class _Runner:
         c = self.config
         out = self.run_dir / "rows" / lang
         settings = [c.train_dataset, lang, c.num_negatives, list(c.window), c.miner, c.seed, c.max_rows]
+        settings += own_data_settings(c.train_files, c.train_table, c.train_columns)
         key = step_key("rows", settings, self.data_dir, base.key if c.miner == "dense" else None)
 
         def compute() -> dict[str, Any]:
@@ -280,7 +282,8 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
     _phase(console, 1, "base model")
     base = runner.base_model()
 
-    _phase(console, 2, f"training rows from {c.train_dataset} for {', '.join(c.langs)}")
+    source = c.train_table or c.train_files or c.train_dataset
+    _phase(console, 2, f"training rows from {source} for {', '.join(c.langs)}")
     rows = {lang: runner.rows(lang, base) for lang in c.langs}
 
     _phase(console, 3, f"fine-tuning {n_models} models ({c.steps} steps each)")

@@ -29,6 +29,7 @@ from clearir.errors import ClearirError
 from clearir.rows.split import XQUAD_HELDOUT_FRACTION, heldout_articles
 
 TRAIN_DATASETS = ("mlqa", "xquad")
+DEFAULT_DATASET = "mlqa"
 FILES = "files"
 TABLE = "table"
 TRAIN_FILES_SYNTAX = (
@@ -170,12 +171,28 @@ def train_source(
         if not train_table.strip():
             raise ClearirError("--train-table is empty; expected a table file or datasets directory")
         return TrainSource(table=train_table, columns=tuple(parse_columns(columns).items()))
-    dataset = "mlqa" if dataset is None else dataset
+    dataset = DEFAULT_DATASET if dataset is None else dataset
     if dataset not in TRAIN_DATASETS:
         raise ClearirError(
             f"--dataset {dataset!r}: expected one of {', '.join(TRAIN_DATASETS)} (parallel QA data)"
         )
     return TrainSource(dataset=dataset)
+
+
+def settings_source(
+    train_dataset: str, train_files: str | None, train_table: str | None, train_columns: str | None
+) -> TrainSource:
+    """The source a run's row settings name (``clearir run``, a grid): the user's files or table when given
+    (``train_dataset`` then stays at its default, mlqa), else the registry dataset ``train_dataset``."""
+    own = train_files is not None or train_table is not None
+    dataset = None if own and train_dataset == DEFAULT_DATASET else train_dataset
+    return train_source(dataset, train_files, train_table, train_columns)
+
+
+def own_data_settings(train_files: str | None, train_table: str | None, train_columns: str | None) -> list:
+    """The own-data settings as a step key takes them: nothing for a registry source (its keys stay)."""
+    given = [train_files, train_table, train_columns]
+    return [given] if any(value is not None for value in given) else []
 
 
 def parse_train_files(value: str, option: str = "--train-files") -> tuple[tuple[str, str], ...]:
