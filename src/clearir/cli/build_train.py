@@ -19,13 +19,13 @@ def build_train(
         None,
         "--langs",
         help="Comma-separated target languages; several are mixed "
-        "[default: every language of --train-files or --train-table; required for --dataset].",
+        "(default: every language of --train-files or --train-table; required for --dataset).",
     ),
     dataset: str | None = typer.Option(
         None,
         "--dataset",
         help=f"Registry dataset, {' or '.join(TRAIN_DATASETS)}; xquad uses its train articles only "
-        "[default: mlqa, unless --train-files or --train-table is given].",
+        "(default: mlqa, unless --train-files or --train-table is given).",
     ),
     train_files: str | None = typer.Option(
         None, "--train-files", help=f"Your SQuAD v1.1 files joined by question id: {TRAIN_FILES_SYNTAX}."
@@ -34,10 +34,12 @@ def build_train(
         None,
         "--train-table",
         help=f"Your table ({TABLE_FORMATS}) with columns en_query, en_passage, lang_query "
-        "[optional: lang_passage, lang, id].",
+        "(optional: lang_passage, lang, id).",
     ),
     columns: str | None = typer.Option(
-        None, "--columns", help=f"Column names of --train-table, as {COLUMNS_SYNTAX} [default: the roles]."
+        None,
+        "--columns",
+        help=f"Column names of --train-table, as {COLUMNS_SYNTAX} (default: the role names).",
     ),
     num_negatives: int = typer.Option(
         5, "--num-negatives", help="Hard negatives (and negative queries) per row."

@@ -61,7 +61,9 @@ def run_command(
         None, "--train-table", help=f"Train on your table instead of MLQA-R: {TABLE_FORMATS}."
     ),
     columns: str = typer.Option(
-        None, "--columns", help=f"Column names of --train-table, as {COLUMNS_SYNTAX} [default: the roles]."
+        None,
+        "--columns",
+        help=f"Column names of --train-table, as {COLUMNS_SYNTAX} (default: the role names).",
     ),
     max_rows: int = _opt("max_rows", "Training rows per language (0: all)."),
     num_negatives: int = _opt("num_negatives", "Hard negatives (and negative queries) per row."),
