@@ -122,6 +122,68 @@ class RunConfig:
             shown = ",".join(map(str, self.window))
             raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
+        for loss in self.losses:  # every fine-tuning setting, checked before any work starts
+            self.train_config("rows", "out", loss, None)
+        self._check_datasets()
+
+    def _check_datasets(self) -> None:
+        """The training and evaluation datasets and languages exist (their files are checked at the start
+        of the run, in the data directory)."""
+        from clearir.data.registry import dataset_spec
+        from clearir.evaluation.scenarios import eval_dataset
+        from clearir.rows.build import TRAIN_DATASETS
+
+        if self.train_dataset not in TRAIN_DATASETS:
+            raise ClearirError(f"train dataset {self.train_dataset!r}: expected one of {TRAIN_DATASETS}")
+        spec = dataset_spec(self.train_dataset)
+        for lang in self.langs:
+            if lang not in spec.languages:
+                raise ClearirError(
+                    f"--langs {lang!r}: not a language of {spec.name}; expected some of "
+                    f"{', '.join(x for x in spec.languages if x != 'en')}"
+                )
+        for name in self.eval_datasets:
+            try:
+                eval_dataset(name)
+                spec = dataset_spec(name)
+            except ClearirError as exc:
+                raise ClearirError(f"--eval-datasets {name!r}: {exc}") from None
+            for lang in self.all_eval_langs:
+                if lang not in spec.languages:
+                    flag = "--langs" if lang in self.langs else "--eval-langs"
+                    raise ClearirError(
+                        f"{flag} {lang!r}: not a language of {name}; expected some of "
+                        f"{', '.join(x for x in spec.languages if x != 'en')}"
+                    )
+
+    def train_config(self, data: str, out: str, loss: str, model: str | None) -> TrainConfig:
+        """The ``clearir train`` settings of one fine-tuned model of this run."""
+        return TrainConfig(
+            data=data,
+            out=out,
+            model=model,
+            loss=loss,
+            alpha=self.alpha,
+            beta=self.beta,
+            kl=self.kl,
+            symmetric_kl=self.symmetric_kl,
+            bidirectional_reverse=self.bidirectional_reverse,
+            num_negatives=self.num_negatives,
+            scale=self.scale,
+            mini_batch_size=self.mini_batch_size,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            max_steps=self.steps,
+            warmup_ratio=self.warmup_ratio,
+            scheduler=self.scheduler,
+            max_seq_length=self.max_seq_length,
+            max_query_length=self.max_query_length,
+            freeze_layers=self.freeze_layers,
+            seed=self.seed,
+            save_steps=self.save_steps,
+            save_total_limit=1,
+            logging_steps=1,
+        )
 
     @property
     def all_eval_langs(self) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from transformers.trainer_callback import PrinterCallback
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
-from clearir.files import write_json
+from clearir.files import check_dir_target, write_json
 from clearir.losses import column_prompts
 from clearir.rows.build import REPORT_FILE
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
@@ -90,7 +90,10 @@ def _describe_data(model: SentenceTransformer, data: Path) -> None:
     name = data.name
     report = data / REPORT_FILE
     if report.is_file():
-        options = json.loads(report.read_text(encoding="utf-8")).get("options", {})
+        try:
+            options = json.loads(report.read_text(encoding="utf-8")).get("options", {})
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+            raise ClearirError(f"--data {data}: {REPORT_FILE} is not a JSON report ({exc})") from exc
         langs = list(options.get("langs", []))
         name = f"{options.get('dataset', name)} {','.join(langs)} ({data.name})"
         model.model_card_data.set_language(["en", *(lang for lang in langs if lang != "en")])
@@ -144,7 +147,7 @@ def train(
     ``callbacks`` are added to the trainer's; ``progress`` shows a rich progress bar. Raises ClearirError on
     data or settings, and when the loss becomes non-finite (the checkpoints saved before it are kept).
     """
-    out = Path(config.out)
+    out = check_dir_target(Path(config.out), "--out")
     resume_from = check_out_dir(config, out)
     rows = load_rows(config.data)
     base_model, model = _load_model(config)
