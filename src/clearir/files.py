@@ -4,6 +4,7 @@ puts it there; and checks of names and paths that outputs are written to."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -104,3 +105,85 @@ def staged_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+FILES_MANIFEST = "clearir_files.json"
+
+
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_files(folder: Path) -> Path:
+    """Write ``clearir_files.json`` into ``folder``: the size and SHA-256 of every file in it (written last,
+    so that :func:`damage` can tell a complete folder from a damaged one)."""
+    files = {
+        str(path.relative_to(folder)): {"size": path.stat().st_size, "sha256": sha256_of(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != FILES_MANIFEST
+    }
+    return write_json(folder / FILES_MANIFEST, {"files": files})
+
+
+def safetensors_damage(path: Path) -> str | None:
+    """Why ``path`` is not a whole safetensors file (a header that does not parse, a size other than the
+    header says: truncated or padded), or None. Reads the header only."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return f"{path.name} is {size} bytes, too short for a safetensors file"
+        length = int.from_bytes(head, "little")
+        if length > size - 8:
+            return f"{path.name} is not a whole safetensors file (header of {length} bytes in {size})"
+        try:
+            header = json.loads(handle.read(length))
+            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return f"{path.name} is not a safetensors file (its header is not valid)"
+    if size != 8 + length + end:
+        return f"{path.name} is {size} bytes, its header describes {8 + length + end}: truncated or damaged"
+    return None
+
+
+_VERIFIED: dict[tuple[str, tuple[tuple[str, int, int], ...]], None] = {}
+
+
+def damage(folder: Path) -> str | None:
+    """Why the model or checkpoint ``folder`` is damaged, or None: a file that ``clearir_files.json``
+    records is missing or differs in size or SHA-256, or a ``*.safetensors`` file is not whole. A folder
+    found whole is not hashed again in this process while its files' sizes and times stay the same."""
+    folder = Path(folder)
+    stats = tuple(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    )
+    key = (str(folder.absolute()), stats)
+    if key in _VERIFIED:
+        return None
+    for path in sorted(folder.rglob("*.safetensors")):
+        if why := safetensors_damage(path):
+            return why
+    manifest = folder / FILES_MANIFEST
+    if manifest.is_file():
+        try:
+            files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+            records = [(name, int(f["size"]), str(f["sha256"])) for name, f in files.items()]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return f"{FILES_MANIFEST} is not a file list"
+        for name, size, digest in records:
+            path = folder / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if path.stat().st_size != size:
+                return f"{name} is {path.stat().st_size} bytes, expected {size}"
+            if sha256_of(path) != digest:
+                return f"{name} does not match its SHA-256 in {FILES_MANIFEST}"
+    _VERIFIED[key] = None
+    return None

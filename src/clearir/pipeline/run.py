@@ -26,13 +26,13 @@ from rich.console import Console
 from rich.text import Text
 
 from clearir.config import data_dir as resolve_data_dir
-from clearir.config import default_model_path, home_dir, resolve_model
+from clearir.config import home_dir, resolve_model
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import check_dir_target
-from clearir.model.build import build_default_model, read_manifest
+from clearir.model.build import build_model, read_manifest
 from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve, significance
 from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
@@ -115,9 +115,8 @@ class _Runner:
     def base_model(self) -> _Model:
         started = time.perf_counter()
         if self.config.model is None:
-            before = read_manifest(default_model_path())
-            path = build_default_model()
-            reused = before is not None and before == read_manifest(path)
+            path, done = build_model()
+            reused = done == "reused"
         else:
             path = Path(resolve_model(self.config.model)).expanduser()
             if not path.is_dir():
@@ -196,7 +195,6 @@ class _Runner:
         key = step_key("eval", model.key, settings, self.data_dir)
 
         def compute() -> dict[str, Any]:
-            shutil.rmtree(folder, ignore_errors=True)
             run = evaluate_model(
                 str(model.path),
                 tasks(),
