@@ -102,8 +102,10 @@ def staged_dir(target: Path) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and str(exc.filename or "").startswith(str(staging)):
+            exc.filename = str(target) + str(exc.filename)[len(str(staging)) :]  # name the real output
         raise
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -248,9 +249,11 @@ def train(
             output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
             global_step, train_loss = output.global_step, output.training_loss
     except pickle.UnpicklingError as exc:
+        why = re.search(r"Unsupported (global: \S+ \S+|operand \S+)", str(exc))
         raise ClearirError(
             f"--resume: {resume_from} holds a file that torch refuses to load safely "
-            f"({one_line(str(exc))[:200]}); remove that checkpoint to resume from an earlier one"
+            f"({why.group(0) if why else one_line(str(exc))[:200]}); remove that checkpoint to resume from an "
+            "earlier one"
         ) from exc
     finally:
         if progress_bar:
