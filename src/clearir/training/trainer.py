@@ -250,10 +250,10 @@ def train(
             global_step, train_loss = output.global_step, output.training_loss
     except pickle.UnpicklingError as exc:
         why = re.search(r"Unsupported (global: \S+ \S+|operand \S+)", str(exc))
+        detail = why.group(0) if why else one_line(str(exc))[:200]
         raise ClearirError(
-            f"--resume: {resume_from} holds a file that torch refuses to load safely "
-            f"({why.group(0) if why else one_line(str(exc))[:200]}); remove that checkpoint to resume from an "
-            "earlier one"
+            f"--resume: {resume_from} holds a file that torch refuses to load safely ({detail}); remove "
+            "that checkpoint to resume from an earlier one"
         ) from exc
     finally:
         if progress_bar:
