@@ -75,7 +75,7 @@ def _operation(tb: TracebackType | None) -> str | None:
 
 def describe_os_error(exc: OSError) -> str:
     """``cannot <operation> <path>: <reason>`` for an operating-system error."""
-    reason = exc.strerror or os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+    reason = (exc.strerror or os.strerror(exc.errno)) if exc.errno else (exc.strerror or str(exc))
     if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         reason += " (the disk or a size limit is full)"
     operation = _operation(exc.__traceback__) or "access"

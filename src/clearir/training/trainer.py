@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,12 @@ class ClearirTrainer(SentenceTransformerTrainer):
             shutil.rmtree(run_dir / _STAGING, ignore_errors=True)  # left by a run that died while saving
         self._staging = True
         try:
-            super()._save_checkpoint(model, trial)
+            with _writing(f"the checkpoint {run_dir / name}"):
+                super()._save_checkpoint(model, trial)
+        except BaseException:
+            if self.args.should_save:
+                shutil.rmtree(run_dir / _STAGING, ignore_errors=True)
+            raise
         finally:
             self._staging = False
         if self.args.should_save:
@@ -298,6 +304,20 @@ def train(
     return result
 
 
+@contextlib.contextmanager
+def _writing(what: str) -> Iterator[None]:
+    """Name ``what`` was being written when torch or safetensors fail to write (they raise RuntimeError or
+    SafetensorError, not OSError, e.g. on a full disk); nothing incomplete is left in place."""
+    try:
+        yield
+    except (OSError, ClearirError):
+        raise
+    except Exception as exc:
+        raise ClearirError(
+            f"cannot write {what}: {one_line(str(exc))[:200]} (disk full?); nothing half-written is kept"
+        ) from exc
+
+
 def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
     try:
         state = json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
@@ -335,7 +355,7 @@ def _finished(out: Path) -> TrainResult | None:
 def _save_model(model: SentenceTransformer, model_dir: Path, config: TrainConfig, **facts: Any) -> None:
     """Save the model with its card, configuration and file record to a staging folder, then rename it
     into place."""
-    with staged_dir(model_dir) as tmp:
+    with _writing(f"the model {model_dir}"), staged_dir(model_dir) as tmp:
         model.save(str(tmp))
         write_training_section(tmp / "README.md", config, **facts)
         write_json(tmp / CONFIG_FILE, config.to_dict())
