@@ -121,13 +121,17 @@ def test_interrupted_run_keeps_flushed_embeddings(tmp_path: Path) -> None:
     assert (stats.cached, stats.encoded) == (6, 6)
 
 
-def test_corrupt_cache_shard_is_a_clear_error(tmp_path: Path) -> None:
-    model = make_tiny_model()
-    TextEncoder(model, cache_dir=tmp_path, progress=False).encode([("", "one text")])
+def test_corrupt_cache_shard_is_dropped_and_recomputed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    model = make_tiny_model().eval()
+    first, _ = TextEncoder(model, cache_dir=tmp_path, progress=False).encode([("", "one text")])
     (shard,) = tmp_path.rglob("*.npz")
     shard.write_bytes(b"not a numpy file")
-    with pytest.raises(ClearirError, match="unreadable embedding cache shard"):
-        TextEncoder(model, cache_dir=tmp_path, progress=False).encode([("", "one text")])
+    again, stats = TextEncoder(model, cache_dir=tmp_path, progress=False).encode([("", "one text")])
+    assert stats.cached == 0 and stats.encoded == 1
+    np.testing.assert_allclose(again.vectors, first.vectors, atol=1e-6)
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {shard}: damaged embedding cache shard") and err.count("\n") == 1
+    assert shard not in set(tmp_path.rglob("*.npz"))  # replaced by a new, whole shard
 
 
 def test_scores_agree_with_the_metric_functions(

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from clearir.errors import ClearirError
+from clearir.files import damage
 
 HOME_ENV = "CLEARIR_HOME"
 DATA_ENV = "CLEARIR_DATA_DIR"
@@ -85,10 +86,30 @@ def download_dir(override: str | Path | None = None) -> Path:
 
 
 def resolve_model(model: str | None) -> str:
-    """``None`` means the built default model; anything else is a sentence-transformers name or local path."""
+    """``None`` means the built default model; anything else is a sentence-transformers name or local path.
+
+    A local model directory is checked for damage first (see :func:`clearir.files.damage`)."""
     if model is None:
         path = default_model_path()
         if not (path / "config.json").is_file():
             raise ClearirError(f"the default model is not built at {path}; run `clearir model build`")
+        check_model_dir(path)
         return str(path)
+    if Path(model).expanduser().is_dir():
+        check_model_dir(Path(model).expanduser())
     return model
+
+
+def check_model_dir(path: Path) -> None:
+    """A ClearirError saying how to repair ``path`` if it is a damaged model directory."""
+    why = damage(path)
+    if why is None:
+        return
+    if (path / "clearir_build.json").is_file():
+        where = "" if path.absolute() == default_model_path().absolute() else f" --out {path}"
+        fix = f"rebuild it with `clearir model build --force{where}`"
+    elif (path / "clearir_train.json").is_file():
+        fix = "train it again with `clearir train` (or `clearir run`, which redoes it)"
+    else:
+        fix = "restore it from its source"
+    raise ClearirError(f"model {path} is damaged ({why}); {fix}")

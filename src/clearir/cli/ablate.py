@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from clearir.files import check_dir_target
 
 _GRID_HELP = (
     "Grid file (TOML) with the tables shared (base model, evaluation), fixed (run settings) and grid (axes: "
@@ -57,6 +60,7 @@ def ablate_command(
 
     plan = load_plan(grid, vary or [], set_ or [], out, model)
     index, count = parse_shard(shard)
+    check_dir_target(Path(plan.out), "--out")
     stdout = Console(soft_wrap=True)
     if not stdout.is_terminal:
         stdout = Console(soft_wrap=True, width=160)

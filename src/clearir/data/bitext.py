@@ -19,7 +19,8 @@ def bitext_paths(directory: str | Path, lang3: str) -> tuple[Path, Path]:
 def read_bitext(directory: str | Path, lang3: str) -> tuple[list[str], list[str]]:
     """``(src_lines, eng_lines)``: line i of one is the translation of line i of the other.
 
-    Lines lose their line ending only; differing line counts or a missing file are a ClearirError.
+    Lines lose their line ending only; differing line counts, a blank line or a missing file are a
+    ClearirError.
     """
     src_path, eng_path = bitext_paths(directory, lang3)
     src = read_text(src_path, f"the {lang3} side of the Tatoeba {lang3}-eng bitext, one sentence per line")
@@ -32,4 +33,7 @@ def read_bitext(directory: str | Path, lang3: str) -> tuple[list[str], list[str]
         )
     if not src_lines:
         raise ClearirError(f"{src_path}: empty; expected one sentence per line")
+    for path, side in ((src_path, src_lines), (eng_path, eng_lines)):
+        if blank := next((n for n, line in enumerate(side, start=1) if not line.strip()), None):
+            raise ClearirError(f"{path}: line {blank} is empty; expected one sentence per line")
     return src_lines, eng_lines

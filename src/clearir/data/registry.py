@@ -118,6 +118,8 @@ def load_corpus(dataset: str, lang: str, data_dir: str | Path | None = None) -> 
     needed = [lang] if spec.pivot in (None, lang) else [lang, spec.pivot]
     for need in needed:
         path = spec.path(root, need)
+        if path.exists() and not path.is_file():
+            raise ClearirError(f"{path}: is not a file (expected the {spec.name} {need} file)")
         if not path.is_file():
             why = "" if need == lang else f", which keys the paragraphs of {spec.name} {lang}"
             get = (
@@ -141,10 +143,11 @@ def _load(dataset: str, lang: str, root: Path, stamps: tuple[int, ...]) -> Corpu
 
 
 def available(data_dir: str | Path | None = None) -> dict[str, list[str]]:
-    """The datasets with at least one language file in the data directory, and those languages."""
+    """The datasets with at least one language file in the data directory, and those languages (a path
+    that exists but is not a file counts, so that reading it reports it instead of dropping it silently)."""
     root = resolve_data_dir(data_dir)
     found = {
-        name: [lang for lang in spec.languages if spec.path(root, lang).is_file()]
+        name: [lang for lang in spec.languages if spec.path(root, lang).exists()]
         for name, spec in DATASETS.items()
     }
     return {name: langs for name, langs in found.items() if langs}

@@ -19,7 +19,8 @@ def read_squad(path: str | Path, dataset: str, lang: str, keys: KeyScheme = "pos
     ``"position"``: ``f"{article_idx:03d}-{para_idx:02d}"``, for files whose paragraph order is parallel
     (XQuAD); ``"question-id"``: the smallest question id in the paragraph, for files parallel only through
     question ids (MLQA-R; see :func:`clearir.data.parallel.align_keys`).
-    Answers and extra keys (MLQA-R's ``sentences``) are not kept; duplicate question ids are an error.
+    Answers and extra keys (MLQA-R's ``sentences``) are not kept; duplicate question ids and empty (blank)
+    contexts or questions are an error naming the file and position.
     """
     path = Path(path)
     root = parse_json(read_text(path, "a SQuAD v1.1 JSON file"), path)
@@ -32,7 +33,7 @@ def read_squad(path: str | Path, dataset: str, lang: str, keys: KeyScheme = "pos
         title = _get(article, at, "title", str, path)
         for p, para in enumerate(_get(article, at, "paragraphs", list, path)):
             pt = (*at, "paragraphs", p)
-            text = _get(para, pt, "context", str, path)
+            text = _text(para, pt, "context", path)
             qas = _get(para, pt, "qas", list, path)
             ids: list[str] = []
             texts: list[str] = []
@@ -46,7 +47,7 @@ def read_squad(path: str | Path, dataset: str, lang: str, keys: KeyScheme = "pos
                     )
                 seen[qid] = _path(qt)
                 ids.append(qid)
-                texts.append(_get(qa, qt, "question", str, path))
+                texts.append(_text(qa, qt, "question", path))
             if keys == "position":
                 key = f"{a:03d}-{p:02d}"
             elif ids:
@@ -80,6 +81,14 @@ def _kind(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return {list: "a list", str: "a string", dict: "an object"}[type(value)]
+
+
+def _text(node: Any, at: tuple[str | int, ...], key: str, path: Path) -> str:
+    """``node[key]``, a string that is not blank; an empty text would silently change the metrics."""
+    value = _get(node, at, key, str, path)
+    if not value.strip():
+        raise ClearirError(f"{path}: {_path((*at, key))} is empty; expected a non-empty text")
+    return value
 
 
 def _get(node: Any, at: tuple[str | int, ...], key: str, kind: type, path: Path) -> Any:

@@ -2,7 +2,8 @@
 
 The cache lives in ``<cache_dir>/<model fingerprint>/`` as ``.npz`` shards (``keys``: SHA-256 of prompt and
 text, ``vectors``: float32 normalized embeddings), each written atomically; a run adds one shard per
-``flush_every`` new embeddings, so an interrupted run keeps what it encoded. The fingerprint hashes the
+``flush_every`` new embeddings, so an interrupted run keeps what it encoded; a damaged shard is removed with a
+warning and its texts are encoded again. The fingerprint hashes the
 model's weights, prompts, maximum sequence length and module layout: a fine-tuned model never reuses its base
 model's vectors.
 """
@@ -23,7 +24,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sentence_transformers import SentenceTransformer
 
-from clearir.errors import ClearirError
+from clearir.errors import ClearirError, one_line, warn
 from clearir.files import write_bytes
 
 Key = tuple[str, str]  # (prompt, text); prompt "" means none
@@ -83,10 +84,15 @@ class EmbeddingCache:
                 try:
                     with np.load(path) as shard:
                         keys, vectors = shard["keys"], shard["vectors"]
-                except (OSError, ValueError, KeyError) as exc:
-                    raise ClearirError(
-                        f"{path}: unreadable embedding cache shard ({exc}); delete it"
-                    ) from exc
+                    if len(keys) != len(vectors) or vectors.ndim != 2:
+                        raise ValueError(f"{len(keys)} keys for {vectors.shape} vectors")
+                except Exception as exc:  # any damage: a cache is only a copy of what encoding gives
+                    warn(
+                        f"{path}: damaged embedding cache shard ({one_line(str(exc))[:120]}); removed, "
+                        "its texts are encoded again"
+                    )
+                    path.unlink(missing_ok=True)
+                    continue
                 self._shards.append(vectors)
                 for row, key in enumerate(keys.tolist()):
                     self._index[key] = (len(self._shards) - 1, row)

@@ -25,6 +25,7 @@ from clearir.evaluation.results import write_results
 from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
 from clearir.evaluation.search import Backend
 from clearir.evaluation.search import top_k as search_top_k
+from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
@@ -258,11 +259,14 @@ def evaluate_model(
     if not tasks:
         raise ClearirError("no tasks to evaluate")
     started = time.perf_counter()
-    loaded = model if isinstance(model, SentenceTransformer) else load_model(model)
     if model_name is None:
         if isinstance(model, SentenceTransformer):
             raise ClearirError("evaluating a loaded model needs model_name (the results folder name)")
         model_name = default_model_name(model)
+    check_name(model_name, "--model-name")
+    if out_dir is not None:
+        check_dir_target(Path(out_dir).expanduser(), "--out")
+    loaded = model if isinstance(model, SentenceTransformer) else load_model(model)
     original_length = loaded.max_seq_length
     try:
         if max_seq_length is not None:

@@ -5,7 +5,7 @@
 MTEB writes it, plus a ``"clearir"`` object (scenario, languages, pool size, encoding counts);
 ``evaluation_time`` is the task's search and metric time (the encoding is shared by all tasks of a run).
 ``<out>/<model>/per_query/<task>.json`` has the per-query values, ``<out>/<model>/summary.csv`` a row per
-task.
+task. The model's folder is replaced as a whole when everything is written.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.table import Table
 
 from clearir import __version__
 from clearir.evaluation.scenarios import eval_dataset
-from clearir.files import write_json, write_text
+from clearir.files import staged_dir, write_json, write_text
 
 if TYPE_CHECKING:
     from clearir.evaluation.engine import EvalRun, TaskResult
@@ -91,16 +91,19 @@ def summary_csv(results: Sequence[TaskResult]) -> str:
 
 
 def write_results(run: EvalRun, out_dir: str | Path, write_per_query: bool = True) -> Path:
-    """Write every task's JSON (and per-query JSON), then ``summary.csv``; returns the model's folder."""
+    """Write every task's JSON (and per-query JSON) and ``summary.csv`` into a staging folder that then
+    replaces the model's folder: it holds a previous complete result or the new one, never a part.
+    Returns the model's folder."""
     folder = Path(out_dir).expanduser() / run.model_name
-    for result in run.results:
-        write_json(folder / f"{result.name}.json", task_json(result, run))
-        if write_per_query:
-            write_json(
-                folder / "per_query" / f"{result.name}.json",
-                {"task_name": result.name, "split": result.split, "values": result.per_query},
-            )
-    write_text(folder / "summary.csv", summary_csv(run.results))
+    with staged_dir(folder) as staging:
+        for result in run.results:
+            write_json(staging / f"{result.name}.json", task_json(result, run))
+            if write_per_query:
+                write_json(
+                    staging / "per_query" / f"{result.name}.json",
+                    {"task_name": result.name, "split": result.split, "values": result.per_query},
+                )
+        write_text(staging / "summary.csv", summary_csv(run.results))
     return folder
 
 

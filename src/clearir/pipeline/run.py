@@ -26,11 +26,13 @@ from rich.console import Console
 from rich.text import Text
 
 from clearir.config import data_dir as resolve_data_dir
-from clearir.config import default_model_path, home_dir, resolve_model
+from clearir.config import home_dir, resolve_model
+from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
-from clearir.model.build import build_default_model, read_manifest
+from clearir.files import check_dir_target
+from clearir.model.build import build_model, read_manifest
 from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve, significance
 from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
@@ -67,11 +69,12 @@ class _Model:
 class _Runner:
     def __init__(self, config: RunConfig, console: Console, progress: bool) -> None:
         self.config = config
-        self.run_dir = Path(config.out).expanduser().absolute()
+        self.run_dir = check_dir_target(Path(config.out).expanduser().absolute(), "--out")
         self.steps = Steps(self.run_dir)
         self.console = console
         self.progress = progress
         self.data_dir = str(resolve_data_dir(config.data_dir).absolute())
+        _check_files(config, Path(self.data_dir))
         self.timings: list[PhaseTiming] = []
         self.computed: list[str] = []
         self.reused: list[str] = []
@@ -113,9 +116,8 @@ class _Runner:
     def base_model(self) -> _Model:
         started = time.perf_counter()
         if self.config.model is None:
-            before = read_manifest(default_model_path())
-            path = build_default_model()
-            reused = before is not None and before == read_manifest(path)
+            path, done = build_model()
+            reused = done == "reused"
         else:
             path = Path(resolve_model(self.config.model)).expanduser()
             if not path.is_dir():
@@ -150,39 +152,10 @@ class _Runner:
 
     # -- 3. fine-tuning
 
-    def train_config(self, rows_dir: Path, out: Path, loss: str, base: _Model) -> TrainConfig:
-        c = self.config
-        return TrainConfig(
-            data=str(rows_dir),
-            out=str(out),
-            model=str(base.path),
-            loss=loss,
-            alpha=c.alpha,
-            beta=c.beta,
-            kl=c.kl,
-            symmetric_kl=c.symmetric_kl,
-            bidirectional_reverse=c.bidirectional_reverse,
-            num_negatives=c.num_negatives,
-            scale=c.scale,
-            mini_batch_size=c.mini_batch_size,
-            batch_size=c.batch_size,
-            lr=c.lr,
-            max_steps=c.steps,
-            warmup_ratio=c.warmup_ratio,
-            scheduler=c.scheduler,
-            max_seq_length=c.max_seq_length,
-            max_query_length=c.max_query_length,
-            freeze_layers=c.freeze_layers,
-            seed=c.seed,
-            save_steps=c.save_steps,
-            save_total_limit=1,
-            logging_steps=1,
-        )
-
     def fine_tune(self, lang: str, loss: str, rows: tuple[Path, str], base: _Model) -> _Model:
         name = f"{loss}-{lang}"
         out = self.run_dir / "models" / name
-        config = self.train_config(rows[0], out, loss, base)
+        config = self.config.train_config(str(rows[0]), str(out), loss, str(base.path))
         settings = {k: v for k, v in config.to_dict().items() if k not in ("data", "out", "model", "resume")}
         key = step_key("train", settings, rows[1], base.key)
 
@@ -224,7 +197,6 @@ class _Runner:
         key = step_key("eval", model.key, settings, self.data_dir)
 
         def compute() -> dict[str, Any]:
-            shutil.rmtree(folder, ignore_errors=True)
             run = evaluate_model(
                 str(model.path),
                 tasks(),
@@ -264,6 +236,21 @@ def _resumable(config: TrainConfig, out: Path) -> TrainConfig:
             return TrainConfig.from_dict({**config.to_dict(), "resume": True})
     shutil.rmtree(out, ignore_errors=True)
     return config
+
+
+def _check_files(config: RunConfig, root: Path) -> None:
+    """Every data file the run reads exists, before any work starts."""
+    own_data = config.train_files or config.train_table  # checked when its source is read (settings_source)
+    needed = [] if own_data else [(config.train_dataset, lang) for lang in ("en", *config.langs)]
+    needed += [(name, lang) for name in config.eval_datasets for lang in ("en", *config.all_eval_langs)]
+    for name, lang in dict.fromkeys(needed):
+        path = dataset_spec(name).path(root, lang)
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "file not found"
+            raise ClearirError(
+                f"{path}: {what} (expected the {name} {lang} file; run `clearir data download --datasets "
+                f"{name} --langs {lang}`)"
+            )
 
 
 def _phase(console: Console, number: int, text: str) -> None:

@@ -25,9 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +39,7 @@ from datasets.utils import are_progress_bars_disabled, disable_progress_bars, en
 from clearir.config import resolve_model
 from clearir.data.records import Paragraph, Question
 from clearir.errors import ClearirError
+from clearir.files import staged_dir
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, clip_window, mine_negatives, score_bm25, score_dense
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport, LanguageStats, RowMeta
 from clearir.rows.sources import TrainSource, registry_data_dir, train_source
@@ -256,8 +254,9 @@ def save_rows(
 ) -> Path:
     """Save ``rows`` with ``save_to_disk`` plus ``build_report.json`` (and ``rows.jsonl``) into ``out_dir``.
 
-    Everything is written into a temporary sibling directory that is then renamed, so ``out_dir`` is either
-    absent, the old content or the complete new one. An existing non-empty ``out_dir`` needs ``overwrite``.
+    Everything is written into a staging sibling directory that is then renamed, so ``out_dir`` is either
+    absent, the old content or the complete new one (staging directories of killed builds are removed on the
+    next save). An existing non-empty ``out_dir`` needs ``overwrite``.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -266,10 +265,7 @@ def save_rows(
         )
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ClearirError(f"--out {out}: directory exists and is not empty; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
-    tmp.mkdir()
-    try:
+    with staged_dir(out) as tmp:
         with _quiet_progress():
             rows.save_to_disk(str(tmp))
         report_text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -278,16 +274,6 @@ def save_rows(
             with (tmp / JSONL_FILE).open("w", encoding="utf-8") as handle:
                 for row in rows:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        if out.exists():
-            old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

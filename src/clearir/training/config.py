@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -104,6 +105,10 @@ class TrainConfig:
                 raise ClearirError(
                     f"--{_flag(name)} {getattr(self, name)!r}: expected one of {', '.join(allowed)}"
                 )
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ClearirError(f"--{_flag(field.name)} {value}: expected a finite number")
         positive = [
             "batch_size",
             "max_steps",

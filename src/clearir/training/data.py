@@ -19,11 +19,16 @@ def load_rows(path: str | Path) -> Dataset:
             f"--data {path}: no such directory (expected a dataset saved by `clearir data build-train`)"
         )
     state = path / "state.json"
-    if state.is_file() and json.loads(state.read_text(encoding="utf-8")).get("_data_files") == []:
-        raise ClearirError(f"--data {path}: the dataset is empty")  # saved with no shard: unloadable
+    if state.is_file():
+        try:
+            saved = json.loads(state.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ClearirError(f"--data {path}: damaged dataset, {state.name} is not JSON ({exc})") from exc
+        if isinstance(saved, dict) and saved.get("_data_files") == []:
+            raise ClearirError(f"--data {path}: the dataset is empty")  # saved with no shard: unloadable
     try:
         rows = load_from_disk(str(path))
-    except (OSError, ValueError, KeyError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise ClearirError(
             f"--data {path}: not a saved dataset (expected a directory written by `clearir data build-train` "
             f"or Dataset.save_to_disk): {exc}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pickle
+import re
 import shutil
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,11 @@ from sentence_transformers.sentence_transformer.training_args import (
 from transformers import TrainerCallback
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_utils import rotate_checkpoints
 
 from clearir.config import resolve_model
-from clearir.errors import ClearirError
-from clearir.files import write_json
+from clearir.errors import ClearirError, one_line, warn
+from clearir.files import check_dir_target, damage, record_files, staged_dir, write_json
 from clearir.losses import column_prompts
 from clearir.rows.build import REPORT_FILE
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
@@ -38,10 +42,14 @@ from clearir.training.rundir import (
     CHECKPOINTS,
     LOSS_LOG,
     MODEL,
+    RESULT_FILE,
     TENSORBOARD,
+    TRAINER_STATE,
     check_out_dir,
     last_checkpoint,
 )
+
+_STAGING = ".staging"
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,39 @@ class TrainResult:
 
 
 class ClearirTrainer(SentenceTransformerTrainer):
-    """SentenceTransformerTrainer that stops on a non-finite loss or gradient before the optimizer uses it."""
+    """SentenceTransformerTrainer that stops on a non-finite loss or gradient before the optimizer uses it,
+    and whose checkpoints appear complete or not at all (written to a staging folder with a record of their
+    files' sizes and SHA-256, then renamed)."""
+
+    _staging = False
+
+    def _get_output_dir(self, trial: Any) -> str:
+        run_dir = super()._get_output_dir(trial)
+        return os.path.join(run_dir, _STAGING) if self._staging else run_dir
+
+    def _save_checkpoint(self, model: torch.nn.Module, trial: Any) -> None:
+        run_dir = Path(self._get_output_dir(trial))
+        name = f"checkpoint-{self.state.global_step}"
+        if self.args.should_save:
+            shutil.rmtree(run_dir / _STAGING, ignore_errors=True)  # left by a run that died while saving
+        self._staging = True
+        try:
+            with _writing(f"the checkpoint {run_dir / name}"):
+                super()._save_checkpoint(model, trial)
+        except BaseException:
+            if self.args.should_save:
+                shutil.rmtree(run_dir / _STAGING, ignore_errors=True)
+            raise
+        finally:
+            self._staging = False
+        if self.args.should_save:
+            staged = run_dir / _STAGING / name
+            record_files(staged)
+            if (run_dir / name).exists():
+                shutil.rmtree(run_dir / name)
+            os.replace(staged, run_dir / name)
+            shutil.rmtree(run_dir / _STAGING, ignore_errors=True)
+            rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit)
 
     def training_step(
         self, model: torch.nn.Module, inputs: dict[str, Any], num_items_in_batch: Any = None
@@ -90,7 +130,10 @@ def _describe_data(model: SentenceTransformer, data: Path) -> None:
     name = data.name
     report = data / REPORT_FILE
     if report.is_file():
-        options = json.loads(report.read_text(encoding="utf-8")).get("options", {})
+        try:
+            options = json.loads(report.read_text(encoding="utf-8")).get("options", {})
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+            raise ClearirError(f"--data {data}: {REPORT_FILE} is not a JSON report ({exc})") from exc
         langs = list(options.get("langs", []))
         name = f"{options.get('dataset', name)} {','.join(langs)} ({data.name})"
         model.model_card_data.set_language(["en", *(lang for lang in langs if lang != "en")])
@@ -144,8 +187,11 @@ def train(
     ``callbacks`` are added to the trainer's; ``progress`` shows a rich progress bar. Raises ClearirError on
     data or settings, and when the loss becomes non-finite (the checkpoints saved before it are kept).
     """
-    out = Path(config.out)
+    out = check_dir_target(Path(config.out), "--out")
     resume_from = check_out_dir(config, out)
+    if config.resume and (finished := _finished(out)) is not None:
+        warn(f"--resume: the run in {out} is finished ({finished.global_step} steps); nothing to do")
+        return finished
     rows = load_rows(config.data)
     base_model, model = _load_model(config)
     loss = build_loss(config, model)
@@ -203,12 +249,30 @@ def train(
     trainer.accelerator.wait_for_everyone()
 
     start = time.perf_counter()
+    before = _checkpoint_state(resume_from) if resume_from else {"global_step": 0, "log_history": []}
     try:
-        output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        if before["global_step"] >= config.max_steps:  # saved at the last step: train no further step
+            trainer._load_from_checkpoint(str(resume_from))
+            global_step, train_loss = before["global_step"], 0.0
+        else:
+            output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+            global_step, train_loss = output.global_step, output.training_loss
+    except pickle.UnpicklingError as exc:
+        why = re.search(r"Unsupported (global: \S+ \S+|operand \S+)", str(exc))
+        detail = why.group(0) if why else one_line(str(exc))[:200]
+        raise ClearirError(
+            f"--resume: {resume_from} holds a file that torch refuses to load safely ({detail}); remove "
+            "that checkpoint to resume from an earlier one"
+        ) from exc
     finally:
         if progress_bar:
             progress_bar.stop()
     runtime = time.perf_counter() - start
+    # The mean over the whole run: the steps before the checkpoint (from its log) and those run now.
+    done_before = before["global_step"]
+    train_loss = (
+        _loss_sum(before["log_history"], done_before) + train_loss * (global_step - done_before)
+    ) / max(global_step, 1)
 
     model_dir = out / MODEL
     if trainer.is_world_process_zero():
@@ -218,33 +282,84 @@ def train(
             config,
             base_model=base_model,
             rows=len(rows),
-            steps=output.global_step,
+            steps=global_step,
             trainable=trainable,
             total=total,
-            train_loss=output.training_loss,
+            train_loss=train_loss,
         )
-    trainer.accelerator.wait_for_everyone()
-    return TrainResult(
+    result = TrainResult(
         model_dir=model_dir,
         out_dir=out,
         loss_log=log_path,
-        global_step=output.global_step,
-        train_loss=output.training_loss,
+        global_step=global_step,
+        train_loss=train_loss,
         runtime_s=runtime,
         rows=len(rows),
         trainable_parameters=trainable,
         total_parameters=total,
         resumed_from=resume_from,
     )
+    if trainer.is_world_process_zero():
+        write_json(
+            out / RESULT_FILE, {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()}
+        )
+    trainer.accelerator.wait_for_everyone()
+    return result
+
+
+@contextlib.contextmanager
+def _writing(what: str) -> Iterator[None]:
+    """Name ``what`` was being written when torch or safetensors fail to write (they raise RuntimeError or
+    SafetensorError, not OSError, e.g. on a full disk); nothing incomplete is left in place."""
+    try:
+        yield
+    except (OSError, ClearirError):
+        raise
+    except Exception as exc:
+        raise ClearirError(
+            f"cannot write {what}: {one_line(str(exc))[:200]} (disk full?); nothing half-written is kept"
+        ) from exc
+
+
+def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))
+        return {"global_step": int(state["global_step"]), "log_history": list(state["log_history"])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ClearirError(f"--resume: {checkpoint / TRAINER_STATE} is damaged ({exc})") from exc
+
+
+def _loss_sum(log_history: list[dict[str, Any]], upto: int) -> float:
+    """The sum of the per-step training losses up to step ``upto``, from logged means over intervals."""
+    total, previous = 0.0, 0
+    for entry in sorted(
+        (e for e in log_history if "loss" in e and e["step"] <= upto), key=lambda e: e["step"]
+    ):
+        total += entry["loss"] * (entry["step"] - previous)
+        previous = entry["step"]
+    return total
+
+
+def _finished(out: Path) -> TrainResult | None:
+    """The result of the finished run in ``out`` (its model whole), else None."""
+    try:
+        saved = json.loads((out / RESULT_FILE).read_text(encoding="utf-8"))
+        result = TrainResult(
+            **{k: Path(v) if k in ("model_dir", "out_dir", "loss_log") else v for k, v in saved.items()}
+        )
+    except (OSError, ValueError, TypeError):
+        return None
+    if result.resumed_from is not None:
+        result = TrainResult(**{**asdict(result), "resumed_from": Path(result.resumed_from)})
+    model = out / MODEL
+    return result if model.is_dir() and damage(model) is None else None
 
 
 def _save_model(model: SentenceTransformer, model_dir: Path, config: TrainConfig, **facts: Any) -> None:
-    """Save the model with its card and configuration to a temporary directory, then rename it into place."""
-    tmp = model_dir.with_name(model_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp))
-    write_training_section(tmp / "README.md", config, **facts)
-    write_json(tmp / CONFIG_FILE, config.to_dict())
-    if model_dir.exists():
-        shutil.rmtree(model_dir)
-    os.replace(tmp, model_dir)
+    """Save the model with its card, configuration and file record to a staging folder, then rename it
+    into place."""
+    with _writing(f"the model {model_dir}"), staged_dir(model_dir) as tmp:
+        model.save(str(tmp))
+        write_training_section(tmp / "README.md", config, **facts)
+        write_json(tmp / CONFIG_FILE, config.to_dict())
+        record_files(tmp)
