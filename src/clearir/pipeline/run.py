@@ -29,6 +29,7 @@ from clearir.config import data_dir as resolve_data_dir
 from clearir.config import default_model_path, home_dir, resolve_model
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
+from clearir.evaluation.results import clearir_folder, remove_results
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.model.build import build_default_model, read_manifest
 from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve, significance
@@ -211,7 +212,7 @@ class _Runner:
 
     def evaluate(self, model: _Model, tasks: Callable[[], list[RetrievalTask]]) -> dict[str, Any]:
         c = self.config
-        folder = self.run_dir / "eval" / model.name
+        folder = clearir_folder(self.run_dir / "eval", model.name)
         settings = [
             list(c.eval_datasets),
             list(c.all_eval_langs),
@@ -222,7 +223,7 @@ class _Runner:
         key = step_key("eval", model.key, settings, self.data_dir)
 
         def compute() -> dict[str, Any]:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_results(self.run_dir / "eval", model.name)
             run = evaluate_model(
                 str(model.path),
                 tasks(),
