@@ -275,7 +275,7 @@ def evaluate_model(
             model_name,
             revision,
             n_parameters=sum(p.numel() for p in loaded.parameters()),
-            embed_dim=loaded.get_sentence_embedding_dimension(),
+            embed_dim=loaded.get_embedding_dimension(),
             max_tokens=loaded.max_seq_length,
             similarity=loaded.similarity_fn_name,
         )
