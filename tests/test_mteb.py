@@ -176,6 +176,7 @@ def test_mteb_model_names() -> None:
     assert mteb_model_name("intfloat__multilingual-e5-small") == "intfloat/multilingual-e5-small"
     assert mteb_model_name("clear-de") == "clearir/clear-de"
     assert mteb_model_folder("clear-de") == "clearir__clear-de"
+    assert mteb_model_name("org/model") == "org/model"
 
 
 def test_mteb_evaluate_on_the_bilingual_pool_equals_clearir_eval(data_dir: Path) -> None:

@@ -70,7 +70,10 @@ def mteb_subset(dataset: str, scenario: str, query_lang: str, doc_langs: Sequenc
 
 def mteb_model_name(model_name: str) -> str:
     """The ``organization/model`` name mteb requires, from clearir's results folder name: a hub name saved as
-    ``intfloat__multilingual-e5-small`` gets its ``/`` back, any other name is ``clearir/<name>``."""
+    ``intfloat__multilingual-e5-small`` gets its ``/`` back, any other name without ``/`` is
+    ``clearir/<name>``."""
+    if "/" in model_name:
+        return model_name
     return model_name.replace("__", "/", 1) if "__" in model_name else f"clearir/{model_name}"
 
 

@@ -272,15 +272,6 @@ def build_task(
         }
 
     docs = [p for lang in spec.doc_langs for p in corpora[lang].paragraphs]
-    if scenario.pool == "parallel":
-        parallel = {doc for q in queries for doc in gold(q)}
-        docs = [p for p in docs if p.id in parallel]
-    eligible = len(queries)
-    if max_queries is not None:
-        if max_queries < 1:
-            raise ClearirError(f"max_queries must be >= 1, got {max_queries}")
-        keep = set(sorted((q.id for q in queries), key=_sample_order)[:max_queries])
-        queries = [q for q in queries if q.id in keep]
     if not docs:
         raise ClearirError(
             f"{spec.name}: the document pool is empty (no {'/'.join(spec.doc_langs)} paragraphs)"
@@ -290,6 +281,15 @@ def build_task(
             f"{spec.name}: no {spec.query_lang} questions with a parallel partner in "
             f"{', '.join(langs)}; expected at least one"
         )
+    if scenario.pool == "parallel":
+        parallel = {doc for q in queries for doc in gold(q)}
+        docs = [p for p in docs if p.id in parallel]
+    eligible = len(queries)
+    if max_queries is not None:
+        if max_queries < 1:
+            raise ClearirError(f"max_queries must be >= 1, got {max_queries}")
+        keep = set(sorted((q.id for q in queries), key=_sample_order)[:max_queries])
+        queries = [q for q in queries if q.id in keep]
     doc_ids = [p.id for p in docs]
     if len(set(doc_ids)) != len(doc_ids):
         raise ClearirError(f"{spec.name}: document ids repeat in the pool; expected distinct paragraph ids")
