@@ -194,8 +194,8 @@ def test_mteb_evaluate_on_the_bilingual_pool_equals_clearir_eval(data_dir: Path)
         "de-en+de": ["deu-Latn", "eng-Latn"],
         "en-en+de": ["eng-Latn", "deu-Latn"],
     }
-    # One text per batch on both sides: no padding, so the same floats (other batchings differ by ~1e-7, enough
-    # to swap near-tied documents of the random tiny model and move Max@R by 1/1190).
+    # One text per batch on both sides: no padding, so the same floats (other batchings differ by ~1e-7,
+    # enough to swap near-tied documents of the random tiny model and move Max@R by 1/1190).
     result = mteb.evaluate(
         model, tasks=chosen, cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 1}
     )
