@@ -84,7 +84,7 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     # Models are not kept; their per-query values are.
     folder = tmp_path / "a" / RUNS_DIR / shard0[0]
     assert not (folder / "train" / "model").exists() and not (folder / "train" / "checkpoints").exists()
-    assert any((folder / "eval" / "model" / "per_query").iterdir())
+    assert any((folder / "eval" / "clearir" / "model" / "per_query").iterdir())
 
     # The report of one shard: half the runs, the rest listed as missing.
     files, finished, _ = write_ablation_report(plan_a)

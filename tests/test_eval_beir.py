@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from clearir.evaluation.results import PER_QUERY_DIR, TASKS_DIR, clearir_folder
 from tests.cli_runner import run
 from tests.own_data import write_beir, xquad_beir
 from tests.tiny_model import make_tiny_model
@@ -30,9 +31,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def scores(folder: Path, task: str) -> dict[str, float]:
-    result = json.loads((folder / f"{task}.json").read_text(encoding="utf-8"))
-    return result["scores"]["test"][0]
+def scores(out: Path, model: str, task: str) -> dict[str, float]:
+    """The scores of ``task`` in clearir's result folder of ``model`` (its one split)."""
+    path = clearir_folder(out, model) / TASKS_DIR / f"{task}.json"
+    (split,) = json.loads(path.read_text(encoding="utf-8"))["scores"].values()
+    return split[0]
 
 
 def test_beir_sets_score_as_the_registry_tasks(
@@ -61,18 +64,18 @@ def test_beir_sets_score_as_the_registry_tasks(
         code, out, err = run([*common, "--beir", str(folder), "--model-name", name], monkeypatch, capsys)
         assert code == 0, err
         assert "1 tasks" in err and "beir" in out
-    reg = tmp_path / "r" / "registry"
-    plain = scores(tmp_path / "r" / "cross", "beir-xq_cross-und-und")
-    assert plain["ndcg_at_10"] == scores(reg, "xquad-crosslingual-de-en")["ndcg_at_10"] > 0
+    out = tmp_path / "r"
+    plain = scores(out, "cross", "beir-xq_cross-und-und")
+    assert plain["ndcg_at_10"] == scores(out, "registry", "xquad-crosslingual-de-en")["ndcg_at_10"] > 0
     assert (
         "max_rank_mean" not in plain
     )  # one relevant document per query, no languages: no mixed-pool metrics
-    mixed_scores = scores(tmp_path / "r" / "mixed", "beir-xq_mixed-de-en+de")
-    bilingual = scores(reg, "xquad-bilingual-de-en+de")
+    mixed_scores = scores(out, "mixed", "beir-xq_mixed-de-en+de")
+    bilingual = scores(out, "registry", "xquad-bilingual-de-en+de")
     assert {m: mixed_scores[m] for m in MIXED} == {m: bilingual[m] for m in MIXED}
     assert mixed_scores["max_rank_mean"] > 1 and "inclination_share" in mixed_scores
     per_query = json.loads(
-        (tmp_path / "r" / "mixed" / "per_query" / "beir-xq_mixed-de-en+de.json").read_text()
+        (clearir_folder(out, "mixed") / PER_QUERY_DIR / "beir-xq_mixed-de-en+de.json").read_text()
     )
     assert len(per_query["values"]["max_rank"]) == 40 and per_query["split"] == "test"
 
@@ -97,17 +100,17 @@ def test_query_languages_split_the_set_into_tasks(
     ]
     code, _, err = run([*args, "--model-name", "m"], monkeypatch, capsys)
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "r" / "m").glob("*.json")) == [
+    assert sorted(p.name for p in (clearir_folder(tmp_path / "r", "m") / TASKS_DIR).glob("*.json")) == [
         "beir-small-de-en+de.json",
         "beir-small-en-en+de.json",
     ]
-    de = scores(tmp_path / "r" / "m", "beir-small-de-en+de")
+    de = scores(tmp_path / "r", "m", "beir-small-de-en+de")
     assert (
         de["languages"] == ["deu-Latn", "eng-Latn"] and "complete_at_10" in de and "inclination_share" in de
     )
     # two relevant documents of three: the worse one ranks 2nd or 3rd, never both in the top 1
     assert de["max_rank_mean"] in (2.0, 3.0) and de["complete_at_1"] == 0.0 and de["complete_at_5"] == 1.0
-    assert "inclination_share" not in scores(tmp_path / "r" / "m", "beir-small-en-en+de")
+    assert "inclination_share" not in scores(tmp_path / "r", "m", "beir-small-en-en+de")
 
 
 @pytest.mark.parametrize(

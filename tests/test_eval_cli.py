@@ -35,17 +35,20 @@ def test_eval_writes_results_and_reuses_the_cache(
     assert code == 0, err
     assert "xquad" in out and "de→en+de" in out
     assert "4 tasks" in err and "22 unique, 0 from the cache, 22 encoded" in err  # 2 x (6 paragraphs + 5 q.)
-    written = sorted(p.name for p in (tmp_path / "r" / "tiny").glob("*.json"))
+    written = sorted(p.name for p in (tmp_path / "r" / "clearir" / "tiny" / "tasks").glob("*.json"))
     assert written == sorted(
         f"xquad-{name}.json"
         for name in ("crosslingual-de-en", "crosslingual-en-de", "bilingual-de-en+de", "bilingual-en-en+de")
     )
-    task = json.loads((tmp_path / "r" / "tiny" / "xquad-crosslingual-de-en.json").read_text())
+    task = json.loads(
+        (tmp_path / "r" / "clearir" / "tiny" / "tasks" / "xquad-crosslingual-de-en.json").read_text()
+    )
     assert task["clearir"]["num_queries"] == 5
     assert list((tmp_path / "home" / "embeddings").rglob("*.npz"))
     code, _, err = run([*args, "--scenarios", "crosslingual", "--max-queries", "5"], monkeypatch, capsys)
     assert code == 0 and "22 unique, 22 from the cache, 0 encoded" in err
-    assert (tmp_path / "r" / "tiny-model" / "summary.csv").is_file()  # named after the model directory
+    assert (tmp_path / "r" / "clearir" / "tiny-model" / "summary.csv").is_file()  # named after the model dir
+    assert not (tmp_path / "r" / "clearir__tiny").exists()  # no MTEB task among these (--max-queries)
 
 
 @pytest.mark.parametrize(

@@ -170,13 +170,13 @@ def test_scores_agree_with_the_metric_functions(
 
 def test_output_files_in_mteb_layout(tasks: list[RetrievalTask], tmp_path: Path) -> None:
     run = evaluate_model(make_tiny_model(), tasks, tmp_path / "out", model_name="tiny", progress=False)
-    folder = tmp_path / "out" / "tiny"
-    names = sorted(p.name for p in folder.glob("*.json"))
+    folder = tmp_path / "out" / "clearir" / "tiny"
+    names = sorted(p.name for p in (folder / "tasks").glob("*.json"))
     assert names == sorted(f"{r.name}.json" for r in run.results)
-    data = json.loads((folder / "xquad-bilingual-de-en+de.json").read_text())
+    data = json.loads((folder / "tasks" / "xquad-bilingual-de-en+de.json").read_text())
     assert data["task_name"] == "xquad-bilingual-de-en+de"
     assert {"dataset_revision", "mteb_version", "evaluation_time", "kg_co2_emissions"} <= set(data)
-    (entry,) = data["scores"]["test"]
+    (entry,) = data["scores"]["validation"]
     assert entry["hf_subset"] == "de-en+de" and entry["languages"] == ["deu-Latn", "eng-Latn"]
     assert entry["main_score"] == entry["ndcg_at_10"]
     assert {"max_rank_mean", "complete_at_10", "inclination_share", "recall_at_100", "mrr_at_10"} <= set(

@@ -29,4 +29,4 @@ def test_base_model_on_xquad_german_subset(base_model_path: Path, data_dir: Path
         assert mixed["recall_at_100"] > 0.9
     assert 0 <= scores["xquad-bilingual-de-en+de"]["inclination_share"] <= 1
     assert "inclination_share" not in scores["xquad-bilingual-en-en+de"]
-    assert (tmp_path / "multilingual-e5-small" / "summary.csv").is_file()
+    assert (tmp_path / "clearir" / "multilingual-e5-small" / "summary.csv").is_file()

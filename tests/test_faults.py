@@ -127,7 +127,7 @@ def one_error_line(proc: subprocess.CompletedProcess[str], code: int, *parts: st
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["data", "build-train", "--out", "x"], "Missing option '--langs'"),
+        (["data", "build-train", "--langs", "de"], "Missing option '--out'"),
         (["eval", "--max-querys", "30"], "No such option: --max-querys"),
         (["train", "--data", "x", "--out", "y", "--max-steps", "two"], "Invalid value for '--max-steps'"),
         (["nosuchcommand"], "No such command 'nosuchcommand'"),
@@ -168,7 +168,7 @@ def test_an_unexpected_error_is_one_line_and_a_log_with_the_traceback(tmp_path: 
     bug = (
         "import clearir.cli.data as d\n"
         "def boom(*args): raise RuntimeError('an injected bug')\n"
-        "d.resolve_data_dir = boom\n"
+        "d.find_data_dir = boom\n"
         "from clearir.cli.main import main\n"
         "main()\n"
     )

@@ -94,7 +94,7 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
     # Finished models keep no checkpoints; the run directory keeps rows, models and per-model results.
     assert not (run_dir / "models" / "clear-de" / "checkpoints").exists()
     assert (run_dir / "models" / "clear-de" / "model" / "config.json").is_file()
-    assert (run_dir / "eval" / "base" / "per_query").is_dir()
+    assert (run_dir / "eval" / "clearir" / "base" / "per_query").is_dir()
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "es (zero-shot, trained on de)" in html
 

@@ -34,6 +34,7 @@ from clearir.ablation.store import (
     load_values,
     run_dir,
 )
+from clearir.evaluation.results import clearir_folder
 from clearir.files import write_bytes, write_json, write_text
 from clearir.pipeline.steps import now
 from clearir.report.compare import METRIC_BY_KEY
@@ -49,11 +50,12 @@ MISSING = "—"
 def build_analysis(plan: Plan) -> tuple[Finished, Analysis]:
     """Read every finished run of ``plan`` from its directory and analyse them against the base model."""
     finished = load_finished(plan)
-    base = load_values(base_dir(plan) / EVAL_DIR / BASE_NAME, finished.base["entries"], plan.train_langs)
+    base_folder = clearir_folder(base_dir(plan) / EVAL_DIR, BASE_NAME)
+    base = load_values(base_folder, finished.base["entries"], plan.train_langs)
     runs = {}
     for run in plan.runs:
         if run.id in finished.runs:
-            folder = run_dir(plan, run) / EVAL_DIR / MODEL_NAME
+            folder = clearir_folder(run_dir(plan, run) / EVAL_DIR, MODEL_NAME)
             runs[run.id] = load_values(folder, finished.runs[run.id]["entries"], run.langs)
     return finished, analyse(plan, runs, base, plan.shared.significance_resamples)
 

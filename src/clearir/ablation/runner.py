@@ -40,6 +40,7 @@ from clearir.config import data_dir as resolve_data_dir
 from clearir.config import home_dir, resolve_model
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
+from clearir.evaluation.results import remove_results
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import write_json
 from clearir.model.build import build_default_model
@@ -99,7 +100,7 @@ class _Runner:
         """Evaluate ``model`` into ``folder/name``: its result records, and the texts encoded, those taken
         from the embedding cache and the seconds it took."""
         started = time.perf_counter()
-        shutil.rmtree(folder / name, ignore_errors=True)
+        remove_results(folder, name)
         run = evaluate_model(
             str(model),
             self.tasks(),

@@ -40,9 +40,16 @@ def eval_command(
     scenarios: str = typer.Option(
         None,
         "--scenarios",
-        help="Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all).",
+        help=(
+            "Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all), "
+            "crosslingual-wide (MLQA L→en with all English paragraphs, not MTEB's parallel ones; on request)."
+        ),
     ),
-    out: str = typer.Option("results", "--out", help="Results directory: OUT/<model>/<task>.json."),
+    out: str = typer.Option(
+        "results",
+        "--out",
+        help="Results directory: MTEB's tasks in OUT/<model>/<revision>/, all tasks in OUT/clearir/<model>/.",
+    ),
     model_name: str = typer.Option(
         None, "--model-name", help="Results folder name (default: the model directory's name)."
     ),
@@ -64,7 +71,9 @@ def eval_command(
     faiss: bool = typer.Option(False, "--faiss", help="Search with FAISS (needs the faiss extra)."),
     top_k: int = typer.Option(100, "--top-k", help="Documents retrieved per query for the ranking metrics."),
     per_query: bool = typer.Option(
-        True, "--per-query/--no-per-query", help="Also write per-query values (OUT/<model>/per_query/)."
+        True,
+        "--per-query/--no-per-query",
+        help="Also write per-query values (OUT/clearir/<model>/per_query/).",
     ),
     beir: str = typer.Option(
         None,
@@ -82,7 +91,7 @@ def eval_command(
         check_name(model_name, "--model-name")
     check_dir_target(Path(out).expanduser(), "--out")
     from clearir.evaluation.engine import evaluate_model
-    from clearir.evaluation.results import summary_table
+    from clearir.evaluation.results import clearir_folder, mteb_folder, summary_table
     from clearir.evaluation.scenarios import build_tasks
 
     if max_queries is not None and max_queries < 1:
@@ -131,4 +140,6 @@ def eval_command(
         f"{stats.unique:,} unique, {stats.cached:,} from the cache, {stats.encoded:,} encoded in "
         f"{stats.seconds:.1f} s"
     )
-    console.print(f"results: {Path(out).expanduser() / run.model_name}")
+    console.print(f"results: {clearir_folder(out, run.model_name)}")
+    if any(result.mteb is not None for result in run.results):
+        console.print(f"mteb results: {mteb_folder(out, run.model_name) / run.revision}")

@@ -155,6 +155,7 @@ class TextEncoder:
     Args:
         model: the model; its prompts are looked up by :func:`resolve_prompt`.
         source: the directory the model was loaded from, if any (see :func:`model_fingerprint`).
+        fingerprint: the model's fingerprint, if already computed (saves hashing it again).
         batch_size: texts per forward pass; batches are sorted by token length (longest first).
         cache_dir: root of the on-disk cache, or None for no cache.
         progress: show a rich progress bar.
@@ -169,6 +170,7 @@ class TextEncoder:
         progress: bool = True,
         flush_every: int = 2048,
         source: Path | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise ClearirError(f"--batch-size must be >= 1, got {batch_size}")
@@ -177,7 +179,9 @@ class TextEncoder:
         self.progress = progress
         self.flush_every = flush_every
         self.cache = (
-            EmbeddingCache(cache_dir, model_fingerprint(model, source)) if cache_dir is not None else None
+            EmbeddingCache(cache_dir, fingerprint or model_fingerprint(model, source))
+            if cache_dir is not None
+            else None
         )
 
     def _order(self, items: Sequence[Key]) -> list[int]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,7 +21,8 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
-from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, resolve_prompt
+from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, model_fingerprint, resolve_prompt
+from clearir.evaluation.mteb_names import MtebSubset, model_meta
 from clearir.evaluation.results import write_results
 from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
 from clearir.evaluation.search import Backend
@@ -38,7 +40,7 @@ _RANK_BLOCK = 256
 @dataclass
 class TaskResult:
     """The metrics of one task: means over queries (``scores``) and per-query values
-    (``per_query[measure][query id]``), for significance tests."""
+    (``per_query[measure][query id]``), for significance tests; ``mteb``: the MTEB subset it is, if any."""
 
     spec: TaskSpec
     main_score: str
@@ -48,6 +50,7 @@ class TaskResult:
     scores: dict[str, float]
     per_query: dict[str, dict[str, float]] = field(repr=False)
     evaluation_time: float
+    mteb: MtebSubset | None = None
 
     @property
     def name(self) -> str:
@@ -60,12 +63,15 @@ class TaskResult:
 
 @dataclass
 class EvalRun:
-    """One model's evaluation: its results, the encoding counts and the total wall time."""
+    """One model's evaluation: its results, the encoding counts and the total wall time; ``revision`` (the
+    model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb."""
 
     model_name: str
     results: list[TaskResult]
     encoding: EncodeStats
     seconds: float
+    revision: str = "no_revision_available"
+    model_meta: dict[str, Any] | None = None
 
 
 def _looks_like_path(name: str) -> bool:
@@ -206,6 +212,7 @@ def score_task(
         scores=_summary(values),
         per_query=values,
         evaluation_time=time.perf_counter() - started,
+        mteb=task.mteb,
     )
 
 
@@ -253,8 +260,8 @@ def evaluate_model(
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
 
-    With ``out_dir``, writes ``<out_dir>/<model_name>/<task>.json`` (MTEB layout), ``summary.csv`` and, with
-    ``write_per_query``, ``per_query/<task>.json``. A loaded model gets its max_seq_length back afterwards.
+    With ``out_dir``, writes the results (see :mod:`clearir.evaluation.results`: the tasks MTEB has in its
+    layout, everything in clearir's). A loaded model gets its max_seq_length back afterwards.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -272,12 +279,22 @@ def evaluate_model(
         if max_seq_length is not None:
             set_max_seq_length(loaded, max_seq_length)
         source = None if isinstance(model, SentenceTransformer) else model_source(model)
-        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source)
+        fingerprint = model_fingerprint(loaded, source)
+        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source, fingerprint=fingerprint)
         embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
         results = score_tasks(tasks, embeddings, loaded, search, top_k, progress)
+        revision = fingerprint[:32]  # the id of the model's embedding cache folder too
+        meta = model_meta(
+            model_name,
+            revision,
+            n_parameters=sum(p.numel() for p in loaded.parameters()),
+            embed_dim=loaded.get_embedding_dimension(),
+            max_tokens=loaded.max_seq_length,
+            similarity=loaded.similarity_fn_name,
+        )
     finally:
         loaded.max_seq_length = original_length
-    run = EvalRun(model_name, results, stats, time.perf_counter() - started)
+    run = EvalRun(model_name, results, stats, time.perf_counter() - started, revision, meta)
     if out_dir is not None:
         write_results(run, out_dir, write_per_query=write_per_query)
     return run

@@ -1,17 +1,27 @@
-"""Evaluation output in the MTEB results layout, a CSV summary and a terminal table; every file atomic.
+"""Evaluation output: the tasks MTEB has as mteb writes them, everything in clearir's own folder, a CSV
+summary and a terminal table; every file atomic.
 
-``<out>/<model>/<task>.json`` holds ``{"dataset_revision", "task_name", "mteb_version", "scores": {<split>:
-[{"hf_subset", "languages", "main_score", <metric>: value, ...}]}, "evaluation_time", "kg_co2_emissions"}`` as
-MTEB writes it, plus a ``"clearir"`` object (scenario, languages, pool size, encoding counts);
-``evaluation_time`` is the task's search and metric time (the encoding is shared by all tasks of a run).
-``<out>/<model>/per_query/<task>.json`` has the per-query values, ``<out>/<model>/summary.csv`` a row per
-task. The model's folder is replaced as a whole when everything is written.
+* ``<out>/<mteb model>/<revision>/<MTEB task>.json`` and ``model_meta.json``: mteb's results layout, for the
+  tasks that are exactly an MTEB task's subset (:mod:`clearir.evaluation.mteb_names`), so
+  ``mteb.ResultCache`` reads ``<out>`` when it is named ``results``. One file per MTEB task, one entry per
+  subset: ``{"dataset_revision", "task_name", "mteb_version", "scores": {<split>: [{"hf_subset",
+  "languages", "main_score", <metric>: value, ...}]}, "evaluation_time", "kg_co2_emissions", "date"}``;
+  subsets of an earlier run of the same model and revision are kept. ``<mteb model>`` is
+  :func:`~clearir.evaluation.mteb_names.mteb_model_folder`, ``<revision>`` the model's fingerprint.
+* ``<out>/clearir/<model>/``: ``tasks/<task>.json`` (every task, in the same form plus a ``"clearir"``
+  object: scenario, languages, pool size, encoding counts), ``per_query/<task>.json`` (per-query values) and
+  ``summary.csv`` (a row per task); deeper than the ``<model>/<revision>/<task>.json`` that mteb scans.
+  This folder is written in a staging folder and renamed into place when complete.
+
+``evaluation_time`` is the search and metric time (the encoding is shared by all tasks of a run).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +29,9 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from clearir import __version__
+from clearir.data.files import parse_json, read_text
+from clearir.errors import ClearirError
+from clearir.evaluation.mteb_names import MTEB_VERSION, mteb_model_folder
 from clearir.evaluation.scenarios import eval_dataset
 from clearir.files import staged_dir, write_json, write_text
 
@@ -26,8 +39,30 @@ if TYPE_CHECKING:
     from clearir.evaluation.engine import EvalRun, TaskResult
 
 
+CLEARIR_DIR = "clearir"
+TASKS_DIR = "tasks"
+PER_QUERY_DIR = "per_query"
+MODEL_META = "model_meta.json"
+
+
+def clearir_folder(out_dir: str | Path, model_name: str) -> Path:
+    """``<out>/clearir/<model>``: a model's clearir results (tasks, per-query values, summary)."""
+    return Path(out_dir).expanduser() / CLEARIR_DIR / model_name
+
+
+def mteb_folder(out_dir: str | Path, model_name: str) -> Path:
+    """``<out>/<mteb model>``: a model's results in mteb's layout (one folder per revision)."""
+    return Path(out_dir).expanduser() / mteb_model_folder(model_name)
+
+
+def remove_results(out_dir: str | Path, model_name: str) -> None:
+    """Delete a model's results from ``out_dir``, both folders."""
+    for folder in (clearir_folder(out_dir, model_name), mteb_folder(out_dir, model_name)):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
-    """The MTEB-style result object of one task."""
+    """The MTEB-style result object of one task, with clearir's facts."""
     spec = result.spec
     entry = {
         "hf_subset": spec.subset,
@@ -54,8 +89,61 @@ def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
             "num_docs": result.n_docs,
             "texts_encoded_in_run": run.encoding.encoded,
             "encoding_seconds_in_run": run.encoding.seconds,
+            "mteb": None
+            if result.mteb is None
+            else {"task_name": result.mteb.task, "hf_subset": result.mteb.subset, "split": result.mteb.split},
         },
     }
+
+
+def mteb_task_jsons(run: EvalRun) -> dict[str, dict[str, Any]]:
+    """MTEB task name -> its result object as mteb writes it, from the run's tasks that are MTEB subsets."""
+    out: dict[str, dict[str, Any]] = {}
+    for result in run.results:
+        if (mteb := result.mteb) is None:
+            continue
+        entry = {
+            "hf_subset": mteb.subset,
+            "languages": mteb.languages,
+            "main_score": result.main_value,
+            **result.scores,
+            "mteb_version": MTEB_VERSION,
+        }
+        task = out.setdefault(
+            mteb.task,
+            {
+                "dataset_revision": eval_dataset(result.spec.dataset).revision,
+                "task_name": mteb.task,
+                "mteb_version": MTEB_VERSION,
+                "scores": {},
+                "evaluation_time": 0.0,
+                "kg_co2_emissions": None,
+                "date": time.time(),
+            },
+        )
+        task["scores"].setdefault(mteb.split, []).append(entry)
+        task["evaluation_time"] += result.evaluation_time
+    return out
+
+
+def _merge_earlier(path: Path, new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` plus the subsets of the earlier result at ``path`` (same data revision) that it lacks."""
+    if not path.is_file():
+        return new
+    old = parse_json(read_text(path, "an mteb task result"), path)
+    try:
+        if old["dataset_revision"] != new["dataset_revision"]:
+            return new
+        scores = {split: list(entries) for split, entries in new["scores"].items()}
+        for split, entries in old["scores"].items():
+            have = {entry["hf_subset"] for entry in scores.get(split, [])}
+            scores.setdefault(split, []).extend(e for e in entries if e["hf_subset"] not in have)
+        time_before = old.get("evaluation_time") or 0.0
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ClearirError(
+            f"{path}: not an mteb task result ({exc}); remove it or choose another --out"
+        ) from exc
+    return {**new, "scores": scores, "evaluation_time": new["evaluation_time"] + time_before}
 
 
 def summary_rows(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
@@ -91,16 +179,22 @@ def summary_csv(results: Sequence[TaskResult]) -> str:
 
 
 def write_results(run: EvalRun, out_dir: str | Path, write_per_query: bool = True) -> Path:
-    """Write every task's JSON (and per-query JSON) and ``summary.csv`` into a staging folder that then
-    replaces the model's folder: it holds a previous complete result or the new one, never a part.
-    Returns the model's folder."""
-    folder = Path(out_dir).expanduser() / run.model_name
+    """Write the MTEB tasks' files and ``model_meta.json``, then every task's JSON (and per-query JSON) and
+    ``summary.csv`` into a staging folder that then replaces clearir's folder of the model: that folder holds
+    a previous complete result or the new one, never a part. Returns clearir's folder of the model."""
+    if (mteb_tasks := mteb_task_jsons(run)) and run.model_meta is not None:
+        revision_dir = mteb_folder(out_dir, run.model_name) / run.revision
+        for name, data in mteb_tasks.items():
+            path = revision_dir / f"{name}.json"
+            write_json(path, _merge_earlier(path, data))
+        write_json(revision_dir / MODEL_META, run.model_meta)
+    folder = clearir_folder(out_dir, run.model_name)
     with staged_dir(folder) as staging:
         for result in run.results:
-            write_json(staging / f"{result.name}.json", task_json(result, run))
+            write_json(staging / TASKS_DIR / f"{result.name}.json", task_json(result, run))
             if write_per_query:
                 write_json(
-                    staging / "per_query" / f"{result.name}.json",
+                    staging / PER_QUERY_DIR / f"{result.name}.json",
                     {"task_name": result.name, "split": result.split, "values": result.per_query},
                 )
         write_text(staging / "summary.csv", summary_csv(run.results))

@@ -5,8 +5,10 @@ dataset for one language pair, e.g. ``xquad-crosslingual-de-en`` (German questio
 Queries are questions, documents the unique paragraphs of every pool language (distinct ids per language).
 A query's gold set is the paragraph of its parallel question (same question id) in every pool language, so a
 bilingual pool has two gold documents per query, a multilingual pool one per language. Only questions with a
-parallel partner in every language of the task are used (MLQA-R: the pool still holds all paragraphs), except
-in the multilingual pool (see :class:`Scenario`).
+parallel partner in every language of the task are used, except in the multilingual pool (see
+:class:`Scenario`). The mixed pools hold every paragraph of their languages; the monolingual and cross-lingual
+pools hold the paragraphs parallel to the task's questions, as MTEB builds them (they differ on MLQA-R only,
+whose English file has paragraphs without a German, Hindi, ... question: ``crosslingual-wide`` keeps them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from clearir.data.bitext import bitext_paths, read_bitext
 from clearir.data.records import Corpus, Paragraph, Question
 from clearir.data.registry import DATASETS, available, check_language, load_corpus
 from clearir.errors import ClearirError
+from clearir.evaluation.mteb_names import MtebSubset, mteb_subset
 from clearir.metrics.ranking import Qrels
 
 
@@ -31,12 +34,15 @@ class Scenario:
     """A way to pair a query language with a pool; ``pairs(pivot, langs)`` lists ``(query lang, pool langs)``
     for the pivot (English) and the other selected languages. ``gold``: ``"every"`` uses only questions with a
     partner in every language of the task; ``"available"`` only needs one in the pivot, and the gold set holds
-    the versions that exist (MLQA-R, whose questions exist in 2 to 4 of its 7 languages, as in LAReQA)."""
+    the versions that exist (MLQA-R, whose questions exist in 2 to 4 of its 7 languages, as in LAReQA).
+    ``pool``: ``"all"`` holds every paragraph of the pool languages; ``"parallel"`` only the gold paragraphs
+    of the task's eligible questions (before ``max_queries``), MTEB's corpus of a question set."""
 
     name: str
     description: str
     pairs: Callable[[str, Sequence[str]], list[tuple[str, tuple[str, ...]]]]
     gold: Literal["every", "available"] = "every"
+    pool: Literal["all", "parallel"] = "all"
 
 
 def _monolingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -45,6 +51,10 @@ def _monolingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str,
 
 def _crosslingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
     return [pair for lang in langs for pair in ((lang, (pivot,)), (pivot, (lang,)))]
+
+
+def _to_pivot(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(lang, (pivot,)) for lang in langs]
 
 
 def _bilingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -59,8 +69,18 @@ def _multilingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("monolingual", "en→en and L→L", _monolingual),
-        Scenario("crosslingual", "L→en and en→L", _crosslingual),
+        Scenario("monolingual", "en→en and L→L", _monolingual, pool="parallel"),
+        Scenario(
+            "crosslingual",
+            "L→en and en→L; the pool: paragraphs parallel to the questions",
+            _crosslingual,
+            pool="parallel",
+        ),
+        Scenario(
+            "crosslingual-wide",
+            "L→en; the pool: every English paragraph (LAReQA's MLQA-R pool), not just the parallel ones",
+            _to_pivot,
+        ),
         Scenario(
             "bilingual", "L and en queries in a pool of en ∪ L documents; gold: both versions", _bilingual
         ),
@@ -77,14 +97,16 @@ SCENARIOS: dict[str, Scenario] = {
 
 @dataclass(frozen=True)
 class EvalDataset:
-    """How one dataset is evaluated: its scenarios, pivot language, prompts and main score; ``revision`` is
-    the data release evaluated (MTEB's ``dataset_revision``)."""
+    """How one dataset is evaluated: its scenarios (``optional_scenarios`` run only when asked for), pivot
+    language, prompts, main score and split (MTEB's); ``revision`` is the data release evaluated (MTEB's
+    ``dataset_revision``)."""
 
     name: str
     title: str
     reference: str
     revision: str
     scenarios: tuple[str, ...]
+    optional_scenarios: tuple[str, ...] = ()
     pivot: str = "en"
     query_prompt: str = "query"
     doc_prompt: str = "passage"
@@ -96,9 +118,23 @@ _QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
 EVAL_DATASETS: dict[str, EvalDataset] = {
     d.name: d
     for d in (
-        EvalDataset("xquad", "XQuAD", "https://github.com/google-deepmind/xquad", "7d30520", _QA_SCENARIOS),
+        # XQuAD and MLQA-R are SQuAD's and MLQA's dev sets: MTEB's split "validation".
         EvalDataset(
-            "mlqa", "MLQA-R", "https://github.com/google-research-datasets/lareqa", "354d67d", _QA_SCENARIOS
+            "xquad",
+            "XQuAD",
+            "https://github.com/google-deepmind/xquad",
+            "7d30520",
+            _QA_SCENARIOS,
+            split="validation",
+        ),
+        EvalDataset(
+            "mlqa",
+            "MLQA-R",
+            "https://github.com/google-research-datasets/lareqa",
+            "354d67d",
+            _QA_SCENARIOS,
+            optional_scenarios=("crosslingual-wide",),
+            split="validation",
         ),
         EvalDataset(
             "belebele", "Belebele", "https://github.com/facebookresearch/belebele", "v1", _QA_SCENARIOS
@@ -155,7 +191,8 @@ class TaskSpec:
 
 @dataclass
 class RetrievalTask:
-    """A built task: queries, the document pool (``doc_langs[i]`` is document i's language) and the qrels."""
+    """A built task: queries, the document pool (``doc_langs[i]`` is document i's language) and the qrels;
+    ``mteb``: the MTEB task and subset it is, if it is exactly one (all its questions, MTEB's definition)."""
 
     spec: TaskSpec
     query_ids: list[str]
@@ -168,6 +205,7 @@ class RetrievalTask:
     doc_prompt: str
     main_score: str
     split: str
+    mteb: MtebSubset | None = None
 
     @property
     def multigold(self) -> bool:
@@ -182,17 +220,18 @@ def task_specs(dataset: str, langs: Sequence[str], scenarios: Iterable[str] | No
     """The task specs of ``dataset`` for the non-pivot ``langs`` (the pivot is always included)."""
     meta = eval_dataset(dataset)
     chosen = meta.scenarios if scenarios is None else tuple(scenarios)
+    known = (*meta.scenarios, *meta.optional_scenarios)
     for name in chosen:
         if name not in SCENARIOS:
             raise ClearirError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
-        if name not in meta.scenarios:
+        if name not in known:
             raise ClearirError(
-                f"scenario {name!r} does not apply to {dataset}; expected one of {', '.join(meta.scenarios)}"
+                f"scenario {name!r} does not apply to {dataset}; expected one of {', '.join(known)}"
             )
     others = [lang for lang in dict.fromkeys(langs) if lang != meta.pivot]
     return [
         TaskSpec(dataset, name, query, pool)
-        for name in meta.scenarios
+        for name in known
         if name in chosen
         for query, pool in SCENARIOS[name].pairs(meta.pivot, others)
     ]
@@ -238,12 +277,18 @@ def build_task(
     if missing:
         raise ClearirError(f"{spec.name}: no {spec.dataset} corpus for {', '.join(missing)}")
     by_id = {lang: {q.id: q for q in corpora[lang].questions} for lang in langs}
-    if SCENARIOS[spec.scenario].gold == "available":
+    scenario = SCENARIOS[spec.scenario]
+    if scenario.gold == "available":
         langs = list(dict.fromkeys((spec.query_lang, meta.pivot)))
     queries = [q for q in corpora[spec.query_lang].questions if all(q.id in by_id[lang] for lang in langs)]
-    if max_queries is not None:
-        keep = sample_queries((q.id for q in queries), max_queries)
-        queries = [q for q in queries if q.id in keep]
+
+    def gold(question: Question) -> dict[str, int]:
+        return {
+            corpora[lang].paragraph_of(by_id[lang][question.id]).id: 1
+            for lang in spec.doc_langs
+            if question.id in by_id[lang]
+        }
+
     docs = [p for lang in spec.doc_langs for p in corpora[lang].paragraphs]
     if not docs:
         raise ClearirError(
@@ -254,21 +299,26 @@ def build_task(
             f"{spec.name}: no {spec.query_lang} questions with a parallel partner in "
             f"{', '.join(langs)}; expected at least one"
         )
+    if scenario.pool == "parallel":
+        parallel = {doc for q in queries for doc in gold(q)}
+        docs = [p for p in docs if p.id in parallel]
+    eligible = len(queries)
+    if max_queries is not None:
+        keep = sample_queries((q.id for q in queries), max_queries)
+        queries = [q for q in queries if q.id in keep]
     doc_ids = [p.id for p in docs]
     if len(set(doc_ids)) != len(doc_ids):
         raise ClearirError(f"{spec.name}: document ids repeat in the pool; expected distinct paragraph ids")
-    qrels = {
-        q.id: {
-            corpora[lang].paragraph_of(by_id[lang][q.id]).id: 1
-            for lang in spec.doc_langs
-            if q.id in by_id[lang]
-        }
-        for q in queries
-    }
+    qrels = {q.id: gold(q) for q in queries}
+    texts = [q.text for q in queries]
+    mteb = mteb_subset(spec.dataset, spec.scenario, spec.query_lang, spec.doc_langs)
+    repeated = len(set(texts)) < len(texts)
+    if mteb is not None and (len(queries) < eligible or (mteb.queries_by_text and repeated)):
+        mteb = None  # not MTEB's question set
     return RetrievalTask(
         spec=spec,
         query_ids=[q.id for q in queries],
-        query_texts=[q.text for q in queries],
+        query_texts=texts,
         doc_ids=doc_ids,
         doc_texts=[p.text for p in docs],
         doc_langs=[p.lang for p in docs],
@@ -277,6 +327,7 @@ def build_task(
         doc_prompt=meta.doc_prompt,
         main_score=meta.main_score,
         split=meta.split,
+        mteb=mteb,
     )
 
 

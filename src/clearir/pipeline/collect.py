@@ -10,6 +10,7 @@ from typing import Any
 from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import TaskResult
+from clearir.evaluation.results import PER_QUERY_DIR
 from clearir.metrics.significance import compare
 from clearir.report.results import EvalEntry, LossCurve, Significance, clean_metrics
 
@@ -24,7 +25,6 @@ PER_QUERY: dict[str, tuple[str, Any]] = {
     "complete_at_10": ("complete_at_10", float),
     "inclination_share": ("inclination", lambda count: float(count >= 1)),
 }
-PER_QUERY_DIR = "per_query"
 
 
 def eval_entries(model: str, results: Sequence[TaskResult]) -> list[dict[str, Any]]:
@@ -81,7 +81,8 @@ def loss_curve(model: str, log_path: Path) -> LossCurve:
 
 
 def read_per_query(folder: Path, task: str) -> dict[str, dict[str, float]]:
-    """A task's per-query values, ``measure -> query id -> value``, as written by ``clearir eval``."""
+    """A task's per-query values, ``measure -> query id -> value``, as written by ``clearir eval`` into
+    ``folder`` (:func:`clearir.evaluation.results.clearir_folder`)."""
     path = folder / PER_QUERY_DIR / f"{task}.json"
     data = parse_json(read_text(path, "per-query values written by the evaluation"), path)
     try:

@@ -30,6 +30,7 @@ from clearir.config import home_dir, resolve_model
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
+from clearir.evaluation.results import clearir_folder
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import check_dir_target
 from clearir.model.build import build_model, read_manifest
@@ -186,7 +187,7 @@ class _Runner:
 
     def evaluate(self, model: _Model, tasks: Callable[[], list[RetrievalTask]]) -> dict[str, Any]:
         c = self.config
-        folder = self.run_dir / "eval" / model.name
+        folder = clearir_folder(self.run_dir / "eval", model.name)
         settings = [
             list(c.eval_datasets),
             list(c.all_eval_langs),
