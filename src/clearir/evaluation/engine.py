@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,7 +20,13 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
-from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, resolve_prompt
+from clearir.evaluation.encoder import (
+    Embeddings,
+    EncodeStats,
+    TextEncoder,
+    model_fingerprint,
+    resolve_prompt,
+)
 from clearir.evaluation.results import write_results
 from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
 from clearir.evaluation.search import Backend
@@ -27,6 +34,7 @@ from clearir.evaluation.search import top_k as search_top_k
 from clearir.metrics.multigold import gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.shift import Shift, ShiftSettings, prepare_shift
 
 COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
 # Queries whose full score rows are held at once for the multi-gold metrics.
@@ -58,12 +66,14 @@ class TaskResult:
 
 @dataclass
 class EvalRun:
-    """One model's evaluation: its results, the encoding counts and the total wall time."""
+    """One model's evaluation: its results, the encoding counts, the total wall time and, for a SHIFT variant,
+    what was applied (:meth:`clearir.shift.Shift.summary`)."""
 
     model_name: str
     results: list[TaskResult]
     encoding: EncodeStats
     seconds: float
+    shift: dict[str, Any] | None = None
 
 
 def _looks_like_path(name: str) -> bool:
@@ -206,8 +216,10 @@ def score_tasks(
     search: Backend = "exact",
     top_k: int = 100,
     progress: bool = True,
+    shift: Shift | None = None,
 ) -> list[TaskResult]:
-    """Score every task with embeddings looked up from ``embeddings`` (see :class:`TextEncoder`)."""
+    """Score every task with embeddings looked up from ``embeddings`` (see :class:`TextEncoder`), the
+    documents (and queries, if so set) shifted by ``shift``."""
     results = []
     columns = (
         TextColumn("scoring {task.description}"),
@@ -221,6 +233,8 @@ def score_tasks(
             bar.update(job, description=task.spec.name)
             queries = embeddings.lookup(task.query_texts, resolve_prompt(model, task.query_prompt))
             docs = embeddings.lookup(task.doc_texts, resolve_prompt(model, task.doc_prompt))
+            if shift is not None:
+                queries, docs = shift.queries(task, queries), shift.documents(task, docs)
             results.append(score_task(task, queries, docs, search, top_k))
             bar.advance(job)
     return results
@@ -239,12 +253,17 @@ def evaluate_model(
     top_k: int = 100,
     write_per_query: bool = True,
     progress: bool = True,
+    shift: ShiftSettings | None = None,
+    data_dir: str | Path | None = None,
 ) -> EvalRun:
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
 
     With ``out_dir``, writes ``<out_dir>/<model_name>/<task>.json`` (MTEB layout), ``summary.csv`` and, with
     ``write_per_query``, ``per_query/<task>.json``. A loaded model gets its max_seq_length back afterwards.
+
+    With ``shift``, the documents are SHIFT-corrected at indexing (:mod:`clearir.shift`; "auto" vectors are
+    fitted from ``data_dir``'s parallel texts) and the default ``model_name`` ends in ``+shift``.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -253,18 +272,22 @@ def evaluate_model(
     if model_name is None:
         if isinstance(model, SentenceTransformer):
             raise ClearirError("evaluating a loaded model needs model_name (the results folder name)")
-        model_name = default_model_name(model)
+        model_name = default_model_name(model) + ("+shift" if shift is not None else "")
     original_length = loaded.max_seq_length
+    source = None if isinstance(model, SentenceTransformer) else model_source(model)
+    # The model as loaded (its own max_seq_length): what SHIFT vectors files are checked against.
+    fingerprint = model_fingerprint(loaded, source) if shift is not None else ""
     try:
         if max_seq_length is not None:
             set_max_seq_length(loaded, max_seq_length)
-        source = None if isinstance(model, SentenceTransformer) else model_source(model)
         encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source)
+        shifted = prepare_shift(shift, encoder, fingerprint, tasks, data_dir) if shift is not None else None
         embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
-        results = score_tasks(tasks, embeddings, loaded, search, top_k, progress)
+        results = score_tasks(tasks, embeddings, loaded, search, top_k, progress, shifted)
     finally:
         loaded.max_seq_length = original_length
-    run = EvalRun(model_name, results, stats, time.perf_counter() - started)
+    summary = shifted.summary() if shifted is not None else None
+    run = EvalRun(model_name, results, stats, time.perf_counter() - started, summary)
     if out_dir is not None:
         write_results(run, out_dir, write_per_query=write_per_query)
     return run
