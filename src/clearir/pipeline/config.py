@@ -42,6 +42,8 @@ class RunConfig:
             (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
         cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
         significance_resamples: resamples of the paired tests of each model against the base model.
+        shift: also evaluate every model with SHIFT (``clearir eval --shift auto``: vectors re-estimated for
+            each model from MLQA-R paragraphs, no renormalisation), as ``<model>+shift``.
     """
 
     out: str = "runs/default"
@@ -82,6 +84,7 @@ class RunConfig:
     eval_max_seq_length: int | None = 256
     cache_dir: str | None = None
     significance_resamples: int = 2000
+    shift: bool = True
 
     def __post_init__(self) -> None:
         for name in ("langs", "losses", "eval_datasets", "scenarios"):
