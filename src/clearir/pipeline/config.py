@@ -13,7 +13,9 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
+from clearir.shift.parallel import auto_dataset
 from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -125,6 +127,13 @@ class RunConfig:
             shown = ",".join(map(str, self.window))
             raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
+        if self.shift:  # fail now rather than after the fine-tuning
+            source = dataset_spec(auto_dataset(self.eval_datasets))
+            if missing := [lang for lang in self.all_eval_langs if lang not in source.languages]:
+                raise ClearirError(
+                    f"--shift: {source.name} has no parallel paragraphs for {', '.join(missing)} to fit "
+                    f"SHIFT vectors from (it has {', '.join(source.languages)}); pass --no-shift or other languages"
+                )
 
     @property
     def all_eval_langs(self) -> tuple[str, ...]:
