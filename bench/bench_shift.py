@@ -1,11 +1,12 @@
-"""SHIFT on the base model, written to ``bench/out/shift.json``: the XQuAD bilingual pool (en ∪ L paragraphs,
-L questions, gold = both versions), all questions, plain vs. SHIFT vs. SHIFT with renormalisation; vectors from
-the MLQA-R parallel paragraphs (400 pairs per language, disjoint from XQuAD), encoded with the passage prompt.
+"""SHIFT on the base model, written to ``bench/out/shift.json``: the XQuAD bilingual pool (en ∪ L
+paragraphs, L questions, gold = both versions), all questions, plain vs. SHIFT vs. SHIFT with renormalisation;
+vectors from the MLQA-R parallel paragraphs (400 pairs per language, disjoint from XQuAD), encoded with the
+passage prompt.
 
 Target (issue 17): Complete@10 with SHIFT (no renormalisation) zh 0.897, ar 0.843, hi 0.930, de 0.958, each
 within 0.01.
 
-    python -m bench.bench_shift                       # zh, ar, hi, de; every question; the model's own 512 tokens
+    python -m bench.bench_shift          # zh, ar, hi, de; every question; the model's own 512 tokens
     python -m bench.bench_shift --langs de --max-queries 200
 """
 

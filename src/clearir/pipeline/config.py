@@ -132,7 +132,8 @@ class RunConfig:
             if missing := [lang for lang in self.all_eval_langs if lang not in source.languages]:
                 raise ClearirError(
                     f"--shift: {source.name} has no parallel paragraphs for {', '.join(missing)} to fit "
-                    f"SHIFT vectors from (it has {', '.join(source.languages)}); pass --no-shift or other languages"
+                    f"SHIFT vectors from (it has {', '.join(source.languages)}); pass --no-shift or other "
+                    "languages"
                 )
 
     @property

@@ -135,6 +135,8 @@ def prepare_shift(
                 f"--shift-langs {','.join(unknown)}: not evaluated; expected some of {', '.join(pooled)}"
             )
         pooled = dict.fromkeys(settings.langs)
+    if not pooled:
+        raise ClearirError(f"SHIFT: the evaluation has no language besides the pivot {pivot!r} to shift")
     if settings.vectors is None:
         source = "auto"
         name = next(t.doc_prompt for t in tasks)
