@@ -235,3 +235,23 @@ def test_real_german_single_language_rankings_stay_and_the_pool_moves(base_model
     worst = {q: max(r.values()) for q, r in plain_ranks.items()}
     worst_shifted = {q: max(r.values()) for q, r in shift_ranks.items()}
     assert sum(worst_shifted.values()) < sum(worst.values())
+
+
+def test_training_rows_give_question_pairs_per_language(tmp_path: Path, data_dir: Path) -> None:
+    from clearir.rows.build import build_rows, save_rows
+    from clearir.shift import rows_texts
+
+    rows, report = build_rows("mlqa", ["de", "hi"], num_negatives=0, max_rows=6, data_dir=data_dir)
+    save_rows(rows, report, tmp_path / "rows")
+    pairs = {p.lang: p for p in rows_texts(tmp_path / "rows")}
+    assert sorted(pairs) == ["de", "hi"] and len(pairs["de"].texts) == 6
+    langs = [meta.lang for meta in report.rows]
+    expected = [
+        (q, en)
+        for q, en, lang in zip(rows["lang_question"], rows["en_question"], langs, strict=True)
+        if lang == "hi"
+    ]
+    assert list(zip(pairs["hi"].texts, pairs["hi"].pivot_texts, strict=True)) == expected
+    assert pairs["hi"].provenance["unit"] == "question"
+    with pytest.raises(ClearirError, match="no parallel texts for language 'zh'"):
+        rows_texts(tmp_path / "rows", ["zh"])
