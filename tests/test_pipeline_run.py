@@ -11,13 +11,16 @@ import pytest
 from transformers import TrainerCallback
 
 import clearir.pipeline.run as pipeline_run
+from clearir.evaluation.results import TASKS_DIR, clearir_folder
 from clearir.pipeline.config import RunConfig
 from clearir.pipeline.run import run_pipeline
 from clearir.pipeline.steps import read_log
 from clearir.report import load_results
 from tests.tiny_model import make_tiny_model
 
-STEPS = ["rows-de", "train-infonce-de", "train-clear-de", "eval-base", "eval-infonce-de", "eval-clear-de"]
+EVALS = ["eval-base", "eval-infonce-de", "eval-clear-de"]
+SHIFT_EVALS = ["eval-base+shift", "eval-infonce-de+shift", "eval-clear-de+shift"]
+STEPS = ["rows-de", "train-infonce-de", "train-clear-de", *EVALS, *SHIFT_EVALS]
 REPORT = [
     "summary.md",
     "report.html",
@@ -72,9 +75,31 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
         assert (run_dir / name).stat().st_size > 0, name
 
     results = load_results(run_dir / "results.json")
-    assert [m.name for m in results.models] == ["base", "infonce-de", "clear-de"]
+    names = ["base", "base+shift", "infonce-de", "infonce-de+shift", "clear-de", "clear-de+shift"]
+    assert [m.name for m in results.models] == names
+    assert results.model("shift", "es").name == "base+shift"  # training-free: stands for every language
+    assert results.model("clear (bidirectional reverse) + shift", "de").name == "clear-de+shift"
     # 11 tasks per model: en→en, de→de, es→es; de↔en, es↔en; 4 bilingual pools.
-    assert len(results.evaluations) == 3 * 11
+    assert len(results.evaluations) == 6 * 11
+    # SHIFT (no renormalisation) leaves single-language pools as they are and moves the mixed pools.
+    by_key = {(e.model, e.key): e.metrics for e in results.evaluations}
+    for e in results.evaluations:
+        if e.model.endswith("+shift"):
+            plain = by_key[(e.model.removesuffix("+shift"), e.key)]
+            if not e.is_mixed:
+                assert e.metrics == plain, e
+    mixed_moved = [
+        e
+        for e in results.evaluations
+        if e.model.endswith("+shift") and e.is_mixed and e.metrics != by_key[(e.model[:-6], e.key)]
+    ]
+    assert mixed_moved
+    shift_file = json.loads(
+        (
+            clearir_folder(run_dir / "eval", "clear-de+shift") / TASKS_DIR / "xquad-bilingual-es-en+es.json"
+        ).read_text()
+    )
+    assert shift_file["clearir"]["shift"]["provenance"]["es"]["source"] == "registry:mlqa"
     mixed = next(
         e for e in results.evaluations if e.model == "clear-de" and e.query_lang == "de" and e.is_mixed
     )
@@ -89,7 +114,7 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
         assert clear["forward"][i] + clear["reverse"][i] + clear["kl"][i] == pytest.approx(
             clear["loss"][i], abs=1e-3
         )
-    assert {s.model for s in results.significance} == {"infonce-de", "clear-de"}
+    assert {s.model for s in results.significance} == set(names[1:])
     assert all(0 < s.p_value <= 1 for s in results.significance)
     # Finished models keep no checkpoints; the run directory keeps rows, models and per-model results.
     assert not (run_dir / "models" / "clear-de" / "checkpoints").exists()
@@ -110,7 +135,7 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
     # A changed evaluation setting redoes the evaluations only.
     logged = len(read_log(run_dir))
     third = run_pipeline(dataclasses.replace(config, eval_max_queries=6), progress=False)
-    assert third.computed == ["eval-base", "eval-infonce-de", "eval-clear-de"]
+    assert third.computed == [*EVALS, *SHIFT_EVALS]
     assert third.reused == ["rows-de", "train-infonce-de", "train-clear-de"]
     assert {e.num_queries for e in third.results.evaluations if e.query_lang == "de"} == {6}
     assert _actions(run_dir, logged)["eval-base"] == "computed"
@@ -126,7 +151,9 @@ class _Interrupt(TrainerCallback):
 def test_interrupted_fine_tuning_resumes_from_its_checkpoint(
     tmp_path: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _config(tmp_path, tiny_dir, losses=("infonce",), eval_langs=(), scenarios=("crosslingual",))
+    config = _config(
+        tmp_path, tiny_dir, losses=("infonce",), eval_langs=(), scenarios=("crosslingual",), shift=False
+    )
     real_train = pipeline_run.train
     monkeypatch.setattr(
         pipeline_run, "train", lambda cfg, **kw: real_train(cfg, callbacks=[_Interrupt()], **kw)

@@ -26,6 +26,7 @@ from clearir.ablation.grid import Plan
 from clearir.ablation.settings import Run
 from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
+from clearir.evaluation.results import RESULTS_LAYOUT
 from clearir.model.build import read_manifest
 from clearir.pipeline.collect import PER_QUERY, entry_from_record, read_per_query
 from clearir.pipeline.config import step_key
@@ -94,6 +95,7 @@ def eval_key(plan: Plan) -> str:
     s = plan.shared
     return step_key(
         "ablation-eval",
+        RESULTS_LAYOUT,
         list(s.eval_datasets),
         list(plan.eval_langs),
         list(s.scenarios),

@@ -84,6 +84,26 @@ def eval_command(
     beir_split: str = typer.Option(
         "test", "--beir-split", help="The qrels split of --beir: qrels/SPLIT.tsv."
     ),
+    shift: str = typer.Option(
+        None,
+        "--shift",
+        help="SHIFT the documents' embeddings at indexing: a vectors file (clearir shift fit) or 'auto' (fit "
+        "from the registry's parallel paragraphs disjoint from the evaluated ones). Results: <model>+shift.",
+    ),
+    shift_renormalize: bool = typer.Option(
+        False,
+        "--shift-renormalize/--no-shift-renormalize",
+        help="Scale shifted embeddings back to unit length (measured worse on mixed pools).",
+    ),
+    shift_langs: str = typer.Option(
+        None, "--shift-langs", help="Languages to shift (default: every evaluated language besides English)."
+    ),
+    shift_queries: bool = typer.Option(
+        False, "--shift-queries/--no-shift-queries", help="Shift the queries of those languages too."
+    ),
+    shift_max_pairs: int = typer.Option(
+        400, "--shift-max-pairs", help="Parallel pairs per language for --shift auto (0: all)."
+    ),
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
     on your own BEIR-format set (--beir)."""
@@ -98,6 +118,20 @@ def eval_command(
         raise ClearirError(f"--max-queries must be >= 1, got {max_queries}")
     if top_k < 1:
         raise ClearirError(f"--top-k must be >= 1, got {top_k}")
+    if shift_max_pairs < 0:
+        raise ClearirError(f"--shift-max-pairs must be >= 0, got {shift_max_pairs}")
+    settings = None
+    if shift is not None:
+        from clearir.shift import ShiftSettings
+
+        langs_shifted = _split(shift_langs, "--shift-langs")
+        settings = ShiftSettings(
+            vectors=None if shift == "auto" else shift,
+            renormalize=shift_renormalize,
+            queries=shift_queries,
+            langs=tuple(langs_shifted) if langs_shifted is not None else None,
+            max_pairs=shift_max_pairs or None,
+        )
     console = Console(stderr=True)
     if beir is not None:
         from clearir.evaluation.beir import beir_tasks
@@ -131,6 +165,8 @@ def eval_command(
         top_k=top_k,
         write_per_query=per_query,
         progress=True,
+        shift=settings,
+        data_dir=data_dir,
     )
     # Not a terminal (a log file): wide enough for every column rather than rich's default of 80.
     Console(width=None if sys.stdout.isatty() else 200).print(summary_table(run))

@@ -30,11 +30,13 @@ def _register() -> None:
     from clearir.cli import eval as eval_cli
     from clearir.cli import model as model_cli
     from clearir.cli import run as run_cli
+    from clearir.cli import shift as shift_cli
     from clearir.cli import train as train_cli
     from clearir.cli.build_train import build_train
 
     app.add_typer(model_cli.app, name="model")
     app.add_typer(data_cli.app, name="data")
+    app.add_typer(shift_cli.app, name="shift")
     data_cli.app.command("build-train")(build_train)
     app.command("train")(train_cli.train)
     app.command("eval")(eval_cli.eval_command)

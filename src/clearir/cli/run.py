@@ -98,6 +98,11 @@ def run_command(
     significance_resamples: int = _opt(
         "significance_resamples", "Resamples of the paired significance tests."
     ),
+    shift: bool = typer.Option(
+        _DEFAULTS["shift"],
+        "--shift/--no-shift",
+        help="Also evaluate every model + SHIFT (vectors fitted per model from MLQA-R), side by side.",
+    ),
 ) -> None:
     """Fine-tune one model per (language, loss), evaluate them and the base model in every cross-lingual
     direction and mixed pool, and write the report (summary.md, PNGs, report.html, results.json) to --out."""
@@ -143,6 +148,7 @@ def run_command(
         eval_max_seq_length=_none_if_zero(eval_max_seq_length),
         cache_dir=cache_dir,
         significance_resamples=significance_resamples,
+        shift=shift,
     )
     outcome = run_pipeline(config, Console(stderr=True))
     stdout = Console(soft_wrap=True)

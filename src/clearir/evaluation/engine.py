@@ -31,6 +31,7 @@ from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.shift import Shift, ShiftSettings, prepare_shift
 
 COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
 # Queries whose full score rows are held at once for the multi-gold metrics.
@@ -64,7 +65,8 @@ class TaskResult:
 @dataclass
 class EvalRun:
     """One model's evaluation: its results, the encoding counts and the total wall time; ``revision`` (the
-    model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb."""
+    model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb; for a SHIFT
+    variant, ``shift`` is what was applied (:meth:`clearir.shift.Shift.summary`)."""
 
     model_name: str
     results: list[TaskResult]
@@ -72,6 +74,7 @@ class EvalRun:
     seconds: float
     revision: str = "no_revision_available"
     model_meta: dict[str, Any] | None = None
+    shift: dict[str, Any] | None = None
 
 
 def _looks_like_path(name: str) -> bool:
@@ -223,8 +226,10 @@ def score_tasks(
     search: Backend = "exact",
     top_k: int = 100,
     progress: bool = True,
+    shift: Shift | None = None,
 ) -> list[TaskResult]:
-    """Score every task with embeddings looked up from ``embeddings`` (see :class:`TextEncoder`)."""
+    """Score every task with embeddings looked up from ``embeddings`` (see :class:`TextEncoder`), the
+    documents (and queries, if so set) shifted by ``shift``."""
     results = []
     columns = (
         TextColumn("scoring {task.description}"),
@@ -238,6 +243,8 @@ def score_tasks(
             bar.update(job, description=task.spec.name)
             queries = embeddings.lookup(task.query_texts, resolve_prompt(model, task.query_prompt))
             docs = embeddings.lookup(task.doc_texts, resolve_prompt(model, task.doc_prompt))
+            if shift is not None:
+                queries, docs = shift.queries(task, queries), shift.documents(task, docs)
             results.append(score_task(task, queries, docs, search, top_k))
             bar.advance(job)
     return results
@@ -256,12 +263,17 @@ def evaluate_model(
     top_k: int = 100,
     write_per_query: bool = True,
     progress: bool = True,
+    shift: ShiftSettings | None = None,
+    data_dir: str | Path | None = None,
 ) -> EvalRun:
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
 
     With ``out_dir``, writes the results (see :mod:`clearir.evaluation.results`: the tasks MTEB has in its
     layout, everything in clearir's). A loaded model gets its max_seq_length back afterwards.
+
+    With ``shift``, the documents are SHIFT-corrected at indexing (:mod:`clearir.shift`; "auto" vectors are
+    fitted from ``data_dir``'s parallel texts) and the default ``model_name`` ends in ``+shift``.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -269,20 +281,24 @@ def evaluate_model(
     if model_name is None:
         if isinstance(model, SentenceTransformer):
             raise ClearirError("evaluating a loaded model needs model_name (the results folder name)")
-        model_name = default_model_name(model)
+        model_name = default_model_name(model) + ("+shift" if shift is not None else "")
     check_name(model_name, "--model-name")
     if out_dir is not None:
         check_dir_target(Path(out_dir).expanduser(), "--out")
     loaded = model if isinstance(model, SentenceTransformer) else load_model(model)
     original_length = loaded.max_seq_length
+    source = None if isinstance(model, SentenceTransformer) else model_source(model)
+    # The model as loaded (its own max_seq_length): what SHIFT vectors files are checked against.
+    identity = model_fingerprint(loaded, source) if shift is not None else ""
     try:
         if max_seq_length is not None:
             set_max_seq_length(loaded, max_seq_length)
-        source = None if isinstance(model, SentenceTransformer) else model_source(model)
+        # The model as it encodes here (this max_seq_length): the embedding cache's and mteb's revision.
         fingerprint = model_fingerprint(loaded, source)
         encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source, fingerprint=fingerprint)
+        shifted = prepare_shift(shift, encoder, identity, tasks, data_dir) if shift is not None else None
         embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
-        results = score_tasks(tasks, embeddings, loaded, search, top_k, progress)
+        results = score_tasks(tasks, embeddings, loaded, search, top_k, progress, shifted)
         revision = fingerprint[:32]  # the id of the model's embedding cache folder too
         meta = model_meta(
             model_name,
@@ -294,7 +310,8 @@ def evaluate_model(
         )
     finally:
         loaded.max_seq_length = original_length
-    run = EvalRun(model_name, results, stats, time.perf_counter() - started, revision, meta)
+    summary = shifted.summary() if shifted is not None else None
+    run = EvalRun(model_name, results, stats, time.perf_counter() - started, revision, meta, summary)
     if out_dir is not None:
         write_results(run, out_dir, write_per_query=write_per_query)
     return run

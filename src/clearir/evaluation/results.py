@@ -9,8 +9,9 @@ summary and a terminal table; every file atomic.
   subsets of an earlier run of the same model and revision are kept. ``<mteb model>`` is
   :func:`~clearir.evaluation.mteb_names.mteb_model_folder`, ``<revision>`` the model's fingerprint.
 * ``<out>/clearir/<model>/``: ``tasks/<task>.json`` (every task, in the same form plus a ``"clearir"``
-  object: scenario, languages, pool size, encoding counts), ``per_query/<task>.json`` (per-query values) and
-  ``summary.csv`` (a row per task); deeper than the ``<model>/<revision>/<task>.json`` that mteb scans.
+  object: scenario, languages, pool size, encoding counts, the SHIFT applied if any),
+  ``per_query/<task>.json`` (per-query values) and ``summary.csv`` (a row per task); deeper than the
+  ``<model>/<revision>/<task>.json`` that mteb scans.
   This folder is written in a staging folder and renamed into place when complete.
 
 ``evaluation_time`` is the search and metric time (the encoding is shared by all tasks of a run).
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
 
 CLEARIR_DIR = "clearir"
+# The version of this layout: part of every finished evaluation's key, so a run directory written in an older
+# layout is evaluated again rather than read in the wrong place.
+RESULTS_LAYOUT = "mteb-v1"
 TASKS_DIR = "tasks"
 PER_QUERY_DIR = "per_query"
 MODEL_META = "model_meta.json"
@@ -92,6 +96,7 @@ def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
             "mteb": None
             if result.mteb is None
             else {"task_name": result.mteb.task, "hf_subset": result.mteb.subset, "split": result.mteb.split},
+            **({"shift": run.shift} if run.shift is not None else {}),
         },
     }
 

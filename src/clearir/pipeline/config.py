@@ -13,9 +13,11 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.rows.mining import DEFAULT_WINDOW, parse_window
 from clearir.rows.sources import settings_source
+from clearir.shift.parallel import auto_dataset
 from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -46,6 +48,8 @@ class RunConfig:
             (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
         cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
         significance_resamples: resamples of the paired tests of each model against the base model.
+        shift: also evaluate every model with SHIFT (``clearir eval --shift auto``: vectors re-estimated for
+            each model from MLQA-R paragraphs, no renormalisation), as ``<model>+shift``.
     """
 
     out: str = "runs/default"
@@ -89,6 +93,7 @@ class RunConfig:
     eval_max_seq_length: int | None = 256
     cache_dir: str | None = None
     significance_resamples: int = 2000
+    shift: bool = True
 
     def __post_init__(self) -> None:
         for name in ("langs", "losses", "eval_datasets", "scenarios"):
@@ -132,11 +137,18 @@ class RunConfig:
         for loss in self.losses:  # every fine-tuning setting, checked before any work starts
             self.train_config("rows", "out", loss, None)
         self._check_datasets()
+        if self.shift:  # fail now rather than after the fine-tuning
+            parallel = dataset_spec(auto_dataset(self.eval_datasets))
+            if missing := [lang for lang in self.all_eval_langs if lang not in parallel.languages]:
+                raise ClearirError(
+                    f"--shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to fit "
+                    f"SHIFT vectors from (it has {', '.join(parallel.languages)}); pass --no-shift or other "
+                    "languages"
+                )
 
     def _check_datasets(self) -> None:
         """The evaluation datasets and languages exist (the training source is checked by
         ``settings_source``; the files are checked at the start of the run, in the data directory)."""
-        from clearir.data.registry import dataset_spec
         from clearir.evaluation.scenarios import eval_dataset
 
         for name in self.eval_datasets:

@@ -5,6 +5,8 @@
 3. one fine-tuned model per (language, loss) (``<run>/models/<loss>-<lang>``);
 4. the base model and every fine-tuned model evaluated on XQuAD, every direction and mixed pool, training and
    zero-shot languages, one pass per model over a shared embedding cache (``<run>/eval/<model>``);
+   and, with ``shift`` (the default), each of them again with SHIFT (``<model>+shift``, vectors fitted per
+   model from MLQA-R paragraphs; :mod:`clearir.shift`);
 5. paired significance tests against the base model, and the report (``summary.md``, PNGs, ``report.html``,
    ``results.json``) in ``<run>``.
 
@@ -30,7 +32,7 @@ from clearir.config import home_dir, resolve_model
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
-from clearir.evaluation.results import clearir_folder
+from clearir.evaluation.results import RESULTS_LAYOUT, clearir_folder
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import check_dir_target
 from clearir.model.build import build_model, read_manifest
@@ -40,10 +42,12 @@ from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
 from clearir.rows.sources import own_data_settings
+from clearir.shift import ShiftSettings
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, LOSS_LOG, last_checkpoint, train
 
 BASE = "base"
+SHIFT_SUFFIX = "+shift"
 
 
 @dataclass
@@ -185,9 +189,12 @@ class _Runner:
 
     # -- 4. evaluation
 
-    def evaluate(self, model: _Model, tasks: Callable[[], list[RetrievalTask]]) -> dict[str, Any]:
+    def evaluate(
+        self, model: _Model, tasks: Callable[[], list[RetrievalTask]], shift: ShiftSettings | None = None
+    ) -> dict[str, Any]:
         c = self.config
-        folder = clearir_folder(self.run_dir / "eval", model.name)
+        name = model.name + SHIFT_SUFFIX if shift is not None else model.name
+        folder = clearir_folder(self.run_dir / "eval", name)
         settings = [
             list(c.eval_datasets),
             list(c.all_eval_langs),
@@ -195,28 +202,32 @@ class _Runner:
             c.eval_max_queries,
             c.eval_max_seq_length,
         ]
-        key = step_key("eval", model.key, settings, self.data_dir)
+        if shift is not None:
+            settings.append(shift.to_dict())
+        key = step_key("eval", RESULTS_LAYOUT, model.key, settings, self.data_dir)
 
         def compute() -> dict[str, Any]:
             run = evaluate_model(
                 str(model.path),
                 tasks(),
                 self.run_dir / "eval",
-                model_name=model.name,
+                model_name=name,
                 cache_dir=Path(c.cache_dir).expanduser() if c.cache_dir else home_dir() / "embeddings",
                 batch_size=c.eval_batch_size,
                 max_seq_length=c.eval_max_seq_length,
                 progress=self.progress,
+                shift=shift,
+                data_dir=self.data_dir,
             )
             return {
                 "folder": self.rel(folder),
-                "entries": eval_entries(model.name, run.results),
+                "entries": eval_entries(name, run.results),
                 "encoded": run.encoding.encoded,
                 "cached": run.encoding.cached,
             }
 
         return self.step(
-            f"eval-{model.name}",
+            f"eval-{name}",
             key,
             compute,
             lambda r: (self.run_dir / r["folder"]).is_dir(),
@@ -254,6 +265,22 @@ def _check_files(config: RunConfig, root: Path) -> None:
             )
 
 
+def _model_entries(
+    base: _Model, tuned: list[_Model], c: RunConfig, rel: Callable[[Path], str]
+) -> list[ModelEntry]:
+    """The report's models: the base model, then each fine-tuned one, each followed by its SHIFT variant
+    (training-free for the base model: no training language, compared in every language)."""
+    entries = [ModelEntry(BASE, str(base.path))]
+    if c.shift:
+        entries.append(ModelEntry(BASE + SHIFT_SUFFIX, str(base.path), "shift"))
+    for m in tuned:
+        label = c.loss_label(m.loss or "")
+        entries.append(ModelEntry(m.name, rel(m.path), label, m.lang))
+        if c.shift:
+            entries.append(ModelEntry(m.name + SHIFT_SUFFIX, rel(m.path), label + " + shift", m.lang))
+    return entries
+
+
 def _phase(console: Console, number: int, text: str) -> None:
     console.print(Text.assemble((f"{number}/5 ", "bold"), text))
 
@@ -278,7 +305,10 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
     tuned = [runner.fine_tune(lang, loss, rows[lang], base) for lang in c.langs for loss in c.losses]
 
     langs = ", ".join(c.all_eval_langs)
-    _phase(console, 4, f"evaluating {n_models + 1} models on {', '.join(c.eval_datasets)} ({langs})")
+    n_evals = (n_models + 1) * (2 if c.shift else 1)
+    _phase(
+        console, 4, f"{n_evals} evaluations ({n_models + 1} models) on {', '.join(c.eval_datasets)} ({langs})"
+    )
     built: list[RetrievalTask] = []
 
     def tasks() -> list[RetrievalTask]:
@@ -291,18 +321,22 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
         return built
 
     evaluations = {m.name: runner.evaluate(m, tasks) for m in [base, *tuned]}
+    # SHIFT on top of every model (vectors fitted for each), once its plain evaluation filled the cache.
+    shifted = [base, *tuned] if c.shift else []
+    evaluations.update({m.name + SHIFT_SUFFIX: runner.evaluate(m, tasks, ShiftSettings()) for m in shifted})
+    compared = [name for name in evaluations if name != BASE]
 
     _phase(console, 5, "significance tests and report")
     test_started = time.perf_counter()
     base_folder = runner.run_dir / evaluations[BASE]["folder"]
     tests = [
         test
-        for m in tuned
+        for name in compared
         for test in significance(
-            m.name,
-            runner.run_dir / evaluations[m.name]["folder"],
+            name,
+            runner.run_dir / evaluations[name]["folder"],
             base_folder,
-            evaluations[m.name]["entries"],
+            evaluations[name]["entries"],
             c.significance_resamples,
         )
     ]
@@ -312,8 +346,7 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
         created=now(),
         config=c.to_dict(),
         versions=package_versions(),
-        models=[ModelEntry(BASE, str(base.path))]
-        + [ModelEntry(m.name, runner.rel(m.path), c.loss_label(m.loss), m.lang) for m in tuned],
+        models=_model_entries(base, tuned, c, runner.rel),
         evaluations=[entry_from_record(r) for e in evaluations.values() for r in e["entries"]],
         timings=runner.timings,
         loss_curves=[loss_curve(m.name, m.path.parent / LOSS_LOG) for m in tuned],

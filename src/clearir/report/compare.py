@@ -205,8 +205,9 @@ class Retention:
         return "English kept"
 
     def sentence(self) -> str:
+        trained = f" trained on {self.train_lang}" if self.train_lang else ""
         return (
-            f"{self.loss} trained on {self.train_lang}: English en→en nDCG@10 on {self.dataset} "
+            f"{self.loss}{trained}: English en→en nDCG@10 on {self.dataset} "
             f"{self.base:.3f} → {self.value:.3f} ({self.delta:+.3f}, {self.relative:+.1%}): {self.verdict}."
         )
 

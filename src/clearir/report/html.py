@@ -89,8 +89,9 @@ def _cards(results: RunResults) -> str:
             )
     for item in english_retention(results):
         quality = "worse" if item.delta < -0.01 else "better" if item.delta > 0.01 else "same"
+        trained = f" ({esc(item.train_lang)})" if item.train_lang else ""
         cards.append(
-            f'<div class="card"><div class="label">English · {esc(item.loss)} ({esc(item.train_lang)})</div>'
+            f'<div class="card"><div class="label">English · {esc(item.loss)}{trained}</div>'
             f'<div class="value {quality}">{item.delta:+.3f}</div>'
             f'<div class="note">en→en nDCG@10 {item.base:.3f} → {item.value:.3f} '
             f"on {esc(item.dataset)}: {esc(item.verdict)}</div></div>"

@@ -23,7 +23,8 @@ ENGLISH = "en"
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One evaluated model: the base model (``loss`` None) or one fine-tuned per (training language, loss)."""
+    """One evaluated model: the base model (``loss`` None), one fine-tuned per (training language, loss), or
+    a variant of either (e.g. ``+ shift``; the base model's has no training language)."""
 
     name: str
     path: str
@@ -151,7 +152,9 @@ class RunResults:
         return sum(t.seconds for t in self.timings)
 
     def model(self, loss: str, train_lang: str) -> ModelEntry | None:
-        return next((m for m in self.models if m.loss == loss and m.train_lang == train_lang), None)
+        """The model of ``loss`` trained on ``train_lang``, or a training-free one of ``loss`` (no training
+        language, e.g. the base model + SHIFT), which stands for every language."""
+        return next((m for m in self.models if m.loss == loss and m.train_lang in (train_lang, None)), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The raw facts as JSON-ready data (tuples become lists)."""
