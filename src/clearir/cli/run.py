@@ -108,7 +108,7 @@ def run_command(
     direction and mixed pool, and write the report (summary.md, PNGs, report.html, results.json) to --out."""
     from clearir.pipeline.run import run_pipeline
     from clearir.report import rich_table
-    from clearir.report.compare import comparison_rows, english_retention, headlines
+    from clearir.report.compare import comparison_rows, english_retention, headlines, shift_tables
 
     config = RunConfig(
         out=out,
@@ -159,6 +159,8 @@ def run_command(
         stdout.print(head.sentence(), markup=False)
     for item in english_retention(outcome.results):
         stdout.print(item.sentence(), markup=False)
+    for table in shift_tables(outcome.results):
+        stdout.print(table.sentence(), markup=False)
     reused = f", {len(outcome.reused)} reused" if outcome.reused else ""
     stdout.print(
         f"{len(outcome.computed)} steps computed{reused} in {outcome.wall_seconds / 60:.1f} min; "

@@ -99,16 +99,18 @@ def read_per_query(folder: Path, task: str) -> dict[str, dict[str, float]]:
 def significance(
     model: str,
     model_dir: Path,
-    base_dir: Path,
+    reference: str,
+    reference_dir: Path,
     records: Sequence[dict[str, Any]],
     n_resamples: int,
 ) -> list[Significance]:
-    """Paired randomization tests and bootstrap intervals of ``model`` against the base model on every task
-    of ``records`` (the model's ``eval_entries``) and every reported metric with per-query values."""
+    """Paired randomization tests and bootstrap intervals of ``model`` against the ``reference`` model on
+    every task of ``records`` (the model's ``eval_entries``) and every reported metric with per-query
+    values."""
     out: list[Significance] = []
     for record in records:
         mine = read_per_query(model_dir, record["task"])
-        base = read_per_query(base_dir, record["task"])
+        base = read_per_query(reference_dir, record["task"])
         for metric, (measure, transform) in PER_QUERY.items():
             if measure not in mine or measure not in base:
                 continue
@@ -128,6 +130,7 @@ def significance(
                     ci_high=test.ci_high,
                     p_value=test.p_value,
                     n=test.n,
+                    reference=reference,
                 )
             )
     return out

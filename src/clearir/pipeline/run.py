@@ -7,7 +7,8 @@
    zero-shot languages, one pass per model over a shared embedding cache (``<run>/eval/<model>``);
    and, with ``shift`` (the default), each of them again with SHIFT (``<model>+shift``, vectors fitted per
    model from MLQA-R paragraphs; :mod:`clearir.shift`);
-5. paired significance tests against the base model, and the report (``summary.md``, PNGs, ``report.html``,
+5. paired significance tests against the base model (with SHIFT also fine-tuned vs. base + SHIFT vs. both:
+   ``clearir.report.compare.significance_pairs``), and the report (``summary.md``, PNGs, ``report.html``,
    ``results.json``) in ``<run>``.
 
 Each step records its settings' hash when it finishes (:mod:`clearir.pipeline.steps`); running again with the
@@ -41,13 +42,14 @@ from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
+from clearir.report.compare import significance_pairs
+from clearir.report.results import SHIFT_SUFFIX
 from clearir.rows.sources import own_data_settings
 from clearir.shift import ShiftSettings
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, LOSS_LOG, last_checkpoint, train
 
 BASE = "base"
-SHIFT_SUFFIX = "+shift"
 
 
 @dataclass
@@ -324,18 +326,18 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
     # SHIFT on top of every model (vectors fitted for each), once its plain evaluation filled the cache.
     shifted = [base, *tuned] if c.shift else []
     evaluations.update({m.name + SHIFT_SUFFIX: runner.evaluate(m, tasks, ShiftSettings()) for m in shifted})
-    compared = [name for name in evaluations if name != BASE]
 
     _phase(console, 5, "significance tests and report")
     test_started = time.perf_counter()
-    base_folder = runner.run_dir / evaluations[BASE]["folder"]
+    models = _model_entries(base, tuned, c, runner.rel)
     tests = [
         test
-        for name in compared
+        for name, reference in significance_pairs(models)
         for test in significance(
             name,
             runner.run_dir / evaluations[name]["folder"],
-            base_folder,
+            reference,
+            runner.run_dir / evaluations[reference]["folder"],
             evaluations[name]["entries"],
             c.significance_resamples,
         )
@@ -346,7 +348,7 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
         created=now(),
         config=c.to_dict(),
         versions=package_versions(),
-        models=_model_entries(base, tuned, c, runner.rel),
+        models=models,
         evaluations=[entry_from_record(r) for e in evaluations.values() for r in e["entries"]],
         timings=runner.timings,
         loss_curves=[loss_curve(m.name, m.path.parent / LOSS_LOG) for m in tuned],

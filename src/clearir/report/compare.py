@@ -1,11 +1,12 @@
-"""Derived views of a run: each fine-tuned model against the base model, per language and direction, and how
-much English (en→en) quality each fine-tuned model kept."""
+"""Derived views of a run: each fine-tuned model against the base model, per language and direction, how
+much English (en→en) quality each fine-tuned model kept, and fine-tuning against SHIFT and both together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clearir.report.results import ENGLISH, EvalEntry, RunResults
+from clearir.metrics.significance import holm
+from clearir.report.results import ENGLISH, SHIFT_SUFFIX, EvalEntry, ModelEntry, RunResults
 
 # p-value below which a delta is marked significant (randomization test against the base model).
 ALPHA = 0.05
@@ -132,7 +133,7 @@ def comparison_rows(results: RunResults, metrics: tuple[str, ...] | None = None)
     keys = metrics or tuple(m.key for m in METRICS)
     wanted = [METRIC_BY_KEY[k] for k in keys]
     by_model = {(e.model, e.key): e for e in results.evaluations}
-    tests = {(s.model, s.key, s.metric): s for s in results.significance}
+    tests = {(s.model, s.key, s.metric): s for s in results.significance if s.reference == results.base.name}
     base_entries = [
         e for e in results.evaluations if e.model == results.base.name and scenario_lang(e) != ENGLISH
     ]
@@ -272,3 +273,151 @@ def headlines(rows: list[ComparisonRow]) -> list[Headline]:
             mean = sum(deltas) / len(deltas)
             out.append(Headline(loss, mean, sum(d > 0 for d in deltas), len(deltas), _mean(ranks)))
     return out
+
+
+def significance_pairs(models: list[ModelEntry]) -> list[tuple[str, str]]:
+    """Which ``(model, reference)`` pairs a run tests: every model against the base model; and when the base
+    model has a SHIFT variant, for each fine-tuned model M with one: M vs. base+SHIFT, M+SHIFT vs.
+    base+SHIFT and M+SHIFT vs. M (fine-tune, SHIFT, or both)."""
+    base = next(m for m in models if m.is_base)
+    names = {m.name for m in models}
+    pairs = [(m.name, base.name) for m in models if not m.is_base]
+    base_shift = base.name + SHIFT_SUFFIX
+    if base_shift not in names:
+        return pairs
+    for model in models:
+        both = model.name + SHIFT_SUFFIX
+        if model.train_lang is not None and both in names:
+            pairs += [(model.name, base_shift), (both, base_shift), (both, model.name)]
+    return pairs
+
+
+# The rows of a "fine-tune, SHIFT, or both" table: (kind of scenario, metric); en→en is its own kind here.
+SHIFT_MEASURES: tuple[tuple[str, str], ...] = (
+    ("mixed pool, L queries", "complete_at_10"),
+    ("mixed pool, L queries", "max_rank_mean"),
+    ("mixed pool, L queries", "ndcg_at_10"),
+    ("mixed pool, en queries", "complete_at_10"),
+    ("mixed pool, en queries", "max_rank_mean"),
+    ("mixed pool, en queries", "ndcg_at_10"),
+    ("L→en", "ndcg_at_10"),
+    ("en→L", "ndcg_at_10"),
+    ("L→L", "ndcg_at_10"),
+    ("en→en", "ndcg_at_10"),
+)
+# The columns and the compared pairs, by role: the base model, base + SHIFT, the fine-tuned model (FT),
+# FT + SHIFT.
+SHIFT_ROLES = ("base", "base+SHIFT", "FT", "FT+SHIFT")
+SHIFT_DIFFS = (("FT", "base+SHIFT"), ("FT+SHIFT", "base+SHIFT"), ("FT+SHIFT", "FT"))
+
+
+@dataclass(frozen=True)
+class PairedDiff:
+    """One paired difference of a "fine-tune, SHIFT, or both" table: mean(a - b), its p-value and the p-value
+    Holm-adjusted over the table's tests."""
+
+    diff: float | None
+    p_value: float | None = None
+    p_holm: float | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_holm is not None and self.p_holm < ALPHA
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    """One measure: ``values`` by role (``SHIFT_ROLES``), ``diffs`` in ``SHIFT_DIFFS`` order."""
+
+    direction: str
+    kind: str
+    metric: str
+    values: dict[str, float | None]
+    diffs: tuple[PairedDiff, ...]
+
+
+@dataclass(frozen=True)
+class ShiftTable:
+    """Fine-tuned model ``model`` (``loss`` trained on ``lang``), its SHIFT variant, the base model and base +
+    SHIFT on ``dataset``: the measures of ``SHIFT_MEASURES`` that were evaluated."""
+
+    dataset: str
+    lang: str
+    loss: str
+    models: dict[str, str]
+    rows: tuple[ShiftRow, ...]
+
+    def sentence(self) -> str:
+        """The table's first row (Complete@10, L queries, mixed pool, when evaluated) in one line."""
+        row = self.rows[0]
+        spec = METRIC_BY_KEY[row.metric]
+
+        def number(value: float | None, sign: str = "") -> str:
+            return "—" if value is None else f"{value:{sign}.{spec.digits}f}"
+
+        values = ", ".join(f"{role} {number(row.values[role])}" for role in SHIFT_ROLES)
+        diffs = ", ".join(
+            f"{a} − {b} {number(d.diff, '+')}{'*' if d.significant else ''}"
+            for (a, b), d in zip(SHIFT_DIFFS, row.diffs, strict=True)
+        )
+        return (
+            f"Fine-tune, SHIFT, or both: FT = {self.models['FT']} ({self.loss}), {self.dataset} "
+            f"{row.direction} {spec.label}: {values}; {diffs}."
+        )
+
+
+def _shift_kind(entry: EvalEntry, lang: str) -> str | None:
+    """The ``SHIFT_MEASURES`` kind of an evaluation for language ``lang``, or None (other languages, the
+    multilingual pool)."""
+    if entry.query_lang == ENGLISH and entry.doc_langs == (ENGLISH,):
+        return "en→en"
+    if scenario_lang(entry) != lang or _multilingual(entry):
+        return None
+    return scenario_kind(entry, lang)
+
+
+def shift_tables(results: RunResults) -> list[ShiftTable]:
+    """One table per (dataset, fine-tuned model with a SHIFT variant) when base + SHIFT was evaluated: the
+    four models' values and the paired differences of ``SHIFT_DIFFS``, Holm-adjusted within the table.
+    Differences are of the reported means; p-values come from the run's tests of the same pairs."""
+    base = results.base
+    base_shift = results.shifted(base)
+    if base_shift is None:
+        return []
+    metrics = {(e.model, e.key): e.metrics for e in results.evaluations}
+    tests = {(s.model, s.reference, s.key, s.metric): s.p_value for s in results.significance}
+    tables: list[ShiftTable] = []
+    for model in results.models:
+        both = results.shifted(model)
+        if model.train_lang is None or both is None:
+            continue
+        lang = model.train_lang
+        names = dict(zip(SHIFT_ROLES, (base.name, base_shift.name, model.name, both.name), strict=True))
+        base_entries = [e for e in results.evaluations if e.model == base.name]
+        for dataset in dict.fromkeys(e.dataset for e in base_entries):
+            found = [
+                (entry, kind, metric)
+                for kind, metric in SHIFT_MEASURES
+                for entry in base_entries
+                if entry.dataset == dataset and _shift_kind(entry, lang) == kind and metric in entry.metrics
+            ]
+            p_values = [
+                tests.get((names[a], names[b], entry.key, metric))
+                for entry, _, metric in found
+                for a, b in SHIFT_DIFFS
+            ]
+            adjusted = iter(holm([p for p in p_values if p is not None]))
+            p_holm = [None if p is None else next(adjusted) for p in p_values]
+            rows = []
+            for i, (entry, kind, metric) in enumerate(found):
+                values = {
+                    role: metrics.get((name, entry.key), {}).get(metric) for role, name in names.items()
+                }
+                diffs = tuple(
+                    PairedDiff(_delta(values[a], values[b]), p_values[3 * i + j], p_holm[3 * i + j])
+                    for j, (a, b) in enumerate(SHIFT_DIFFS)
+                )
+                rows.append(ShiftRow(direction_label(entry), kind, metric, values, diffs))
+            if rows:
+                tables.append(ShiftTable(dataset, lang, model.loss or "", names, tuple(rows)))
+    return tables

@@ -1,5 +1,6 @@
 """``report.html``: one self-contained page (inline CSS, figures as base64 data URIs, no scripts) with the
-headline, English retention, figures, the full table, training, timing, configuration and versions.
+headline, English retention, figures, the full table, fine-tune vs. SHIFT vs. both, training, timing,
+configuration and versions.
 
 Every text that comes from data or arguments goes through ``esc`` (``html.escape`` with quotes)."""
 
@@ -14,9 +15,19 @@ from clearir.report.compare import (
     comparison_rows,
     english_retention,
     headlines,
+    shift_tables,
 )
 from clearir.report.results import RunResults
-from clearir.report.tables import delta_quality, format_delta, format_value, scope_label
+from clearir.report.tables import (
+    SHIFT_HEADER,
+    SHIFT_NOTE,
+    delta_quality,
+    format_delta,
+    format_value,
+    scope_label,
+    shift_cells,
+    shift_title,
+)
 
 CSS = """
 :root { --ink: #202124; --muted: #5f6368; --line: #e3e5e8; --better: #137333; --worse: #c5221f;
@@ -155,6 +166,40 @@ def _results_table(results: RunResults) -> str:
     )
 
 
+def _shift_section(results: RunResults) -> str:
+    """Fine-tune, SHIFT, or both: a table per training language and fine-tuned model (none without SHIFT)."""
+    tables = shift_tables(results)
+    if not tables:
+        return ""
+    parts = ["<h2>Fine-tune, SHIFT, or both</h2>"]
+    numeric = set(range(2, len(SHIFT_HEADER)))
+    for table in tables:
+        head = "".join(
+            f"<th{' class=num' if i in numeric else ''}>{esc(h)}</th>" for i, h in enumerate(SHIFT_HEADER)
+        )
+        body = []
+        for row in table.rows:
+            spec = METRIC_BY_KEY[row.metric]
+            cells = shift_cells(row)
+            tds = [f"<td>{esc(c)}</td>" for c in cells[:2]]
+            tds += [f"<td class='num'>{esc(c)}</td>" for c in cells[2:6]]
+            for diff, text in zip(row.diffs, cells[6:], strict=True):
+                quality = delta_quality(spec, diff.diff)
+                title = (
+                    f" title='p = {diff.p_value:.4f}, Holm {diff.p_holm:.4f}'"
+                    if diff.p_value is not None and diff.p_holm is not None
+                    else ""
+                )
+                tds.append(f"<td class='num delta {quality}'{title}>{esc(text)}</td>")
+            body.append(f"<tr>{''.join(tds)}</tr>")
+        parts.append(
+            f"<h3>{esc(shift_title(table))}</h3><div class='table-wrap'><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+        )
+    parts.append(f"<p class='muted'>{esc(SHIFT_NOTE)}</p>")
+    return "".join(parts)
+
+
 def _simple_table(header: list[str], rows: list[list[object]], numeric: set[int] | None = None) -> str:
     numeric = numeric or set()
     head = "".join(f"<th{' class=num' if i in numeric else ''}>{esc(h)}</th>" for i, h in enumerate(header))
@@ -197,6 +242,7 @@ def render_html(results: RunResults, pngs: dict[str, bytes]) -> str:
         ),
         "<h2>Results</h2>",
         _results_table(results),
+        _shift_section(results),
         "<h2>Training</h2>",
         _figure(pngs.get("loss_curves.png"), "Training loss per component", "Training loss per component."),
         _simple_table(["model", "loss", "trained on", "path"], models),

@@ -19,6 +19,8 @@ from clearir.errors import ClearirError
 
 SCHEMA_VERSION = 1
 ENGLISH = "en"
+# A model's SHIFT variant is named ``<model>+shift`` (``clearir.shift`` applied at indexing).
+SHIFT_SUFFIX = "+shift"
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,12 @@ class LossCurve:
 
 @dataclass(frozen=True)
 class Significance:
-    """Paired test of a fine-tuned model against the base model on one evaluation and metric (per query).
+    """Paired test of a model against a ``reference`` model (the base model unless named) on one evaluation
+    and metric (per query).
 
-    ``diff`` is mean(model - base), ``ci_low``/``ci_high`` its bootstrap interval, ``p_value`` the two-sided
-    randomization-test p-value over ``n`` queries.
+    ``diff`` is mean(model - reference), ``ci_low``/``ci_high`` its bootstrap interval, ``p_value`` the
+    two-sided randomization-test p-value over ``n`` queries. A ``results.json`` written before references
+    were named has none: its tests are against the base model, ``"base"``.
     """
 
     model: str
@@ -102,6 +106,7 @@ class Significance:
     ci_high: float
     p_value: float
     n: int
+    reference: str = "base"
 
     @property
     def key(self) -> tuple[str, str, str, tuple[str, ...]]:
@@ -133,6 +138,9 @@ class RunResults:
         for item in [*self.evaluations, *self.loss_curves, *self.significance]:
             if item.model not in known:
                 raise ClearirError(f"results: {type(item).__name__} names unknown model {item.model!r}")
+        for test in self.significance:
+            if test.reference not in known:
+                raise ClearirError(f"results: Significance names unknown reference model {test.reference!r}")
 
     @property
     def base(self) -> ModelEntry:
@@ -156,6 +164,10 @@ class RunResults:
         language, e.g. the base model + SHIFT), which stands for every language."""
         return next((m for m in self.models if m.loss == loss and m.train_lang in (train_lang, None)), None)
 
+    def shifted(self, model: ModelEntry) -> ModelEntry | None:
+        """``model``'s SHIFT variant (``<name>+shift``), if it was evaluated."""
+        return next((m for m in self.models if m.name == model.name + SHIFT_SUFFIX), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The raw facts as JSON-ready data (tuples become lists)."""
         data = asdict(self)
@@ -172,12 +184,15 @@ class RunResults:
                 f"{source}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION})"
             )
         try:
+            models = [ModelEntry(**m) for m in data["models"]]
+            # Tests written before references were named are against the base model.
+            base = next((m.name for m in models if m.is_base), "base")
             return cls(
                 name=str(data["name"]),
                 created=str(data["created"]),
                 config=dict(data["config"]),
                 versions={str(k): str(v) for k, v in data["versions"].items()},
-                models=[ModelEntry(**m) for m in data["models"]],
+                models=models,
                 evaluations=[
                     EvalEntry(
                         **{**e, "doc_langs": tuple(e["doc_langs"]), "metrics": clean_metrics(e["metrics"])}
@@ -194,7 +209,7 @@ class RunResults:
                     for c in data.get("loss_curves", [])
                 ],
                 significance=[
-                    Significance(**{**s, "doc_langs": tuple(s["doc_langs"])})
+                    Significance(**{"reference": base, **s, "doc_langs": tuple(s["doc_langs"])})
                     for s in data.get("significance", [])
                 ],
             )

@@ -1,4 +1,5 @@
-"""``summary.md``: the headline, English retention, the full table, timing, configuration and versions."""
+"""``summary.md``: the headline, English retention, the full table, fine-tune vs. SHIFT vs. both (when SHIFT
+was evaluated), timing, configuration and versions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 from clearir.report.compare import comparison_rows, english_retention, headlines
 from clearir.report.results import RunResults
-from clearir.report.tables import markdown_table, md_escape
+from clearir.report.tables import SHIFT_NOTE, markdown_table, md_escape, shift_markdown
 
 
 def summary_markdown(results: RunResults) -> str:
@@ -39,6 +40,11 @@ def summary_markdown(results: RunResults) -> str:
         "Lower is better for Max@R and English inclination.",
         "",
         markdown_table(results),
+    ]
+    shift = shift_markdown(results)
+    if shift:
+        lines += ["## Fine-tune, SHIFT, or both", "", SHIFT_NOTE, "", shift]
+    lines += [
         "## Timing",
         "",
         "| phase | seconds | reused | detail |",

@@ -1,4 +1,5 @@
-"""The summary table (base vs. each loss, with deltas) as markdown and as a rich table for the terminal."""
+"""The summary table (base vs. each loss, with deltas) as markdown and as a rich table for the terminal, and
+the "fine-tune, SHIFT, or both" tables."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from rich.text import Text
 from clearir.report.compare import (
     HEADLINE_METRICS,
     METRIC_BY_KEY,
+    SHIFT_DIFFS,
+    SHIFT_ROLES,
     ComparisonRow,
     Delta,
     MetricSpec,
+    ShiftRow,
+    ShiftTable,
     comparison_rows,
+    shift_tables,
 )
 from clearir.report.results import RunResults
 
@@ -132,3 +138,44 @@ def rich_table(results: RunResults, metrics: tuple[str, ...] | None = HEADLINE_M
         table.add_row(*cells)
         previous = key
     return table
+
+
+# The "fine-tune, SHIFT, or both" tables' column headers: the four models, then the paired differences.
+SHIFT_HEADER = ["direction", "metric", *SHIFT_ROLES, *(f"{a} − {b}" for a, b in SHIFT_DIFFS)]
+SHIFT_NOTE = (
+    "FT is the fine-tuned model named above each table; differences are of the mean per-query values; "
+    "* marks p < 0.05 in a paired randomization test (sign flips over queries), Holm-adjusted within each "
+    "table. Lower is better for Max@R."
+)
+
+
+def shift_cells(row: ShiftRow) -> list[str]:
+    """One row of a "fine-tune, SHIFT, or both" table as plain text cells (``SHIFT_HEADER``'s order)."""
+    spec = METRIC_BY_KEY[row.metric]
+    cells = [row.direction, spec.label, *(format_value(spec, row.values[role]) for role in SHIFT_ROLES)]
+    for diff in row.diffs:
+        text = MISSING if diff.diff is None else f"{diff.diff:+.{spec.digits}f}"
+        cells.append(text + ("*" if diff.significant else ""))
+    return cells
+
+
+def shift_title(table: ShiftTable) -> str:
+    return (
+        f"{table.lang} ({table.dataset}): FT = {table.models['FT']} ({table.loss}); "
+        f"base+SHIFT = {table.models['base+SHIFT']}"
+    )
+
+
+def shift_markdown(results: RunResults) -> str:
+    """The "fine-tune, SHIFT, or both" tables as markdown, one per training language and fine-tuned model;
+    empty when SHIFT was not evaluated."""
+    blocks = []
+    for table in shift_tables(results):
+        lines = [f"**{md_escape(shift_title(table))}**", ""]
+        lines.append("| " + " | ".join(SHIFT_HEADER) + " |")
+        lines.append("|" + "|".join(["---"] * 2 + ["---:"] * (len(SHIFT_HEADER) - 2)) + "|")
+        for row in table.rows:
+            direction, *numbers = shift_cells(row)
+            lines.append("| " + " | ".join([md_escape(direction), *numbers]) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from clearir.files import write_bytes, write_json, write_text
-from clearir.report.compare import comparison_rows, english_retention, headlines
+from clearir.report.compare import comparison_rows, english_retention, headlines, shift_tables
 from clearir.report.html import render_html
 from clearir.report.plots import render_plots
 from clearir.report.results import RunResults
@@ -19,7 +19,8 @@ HTML_FILE = "report.html"
 
 
 def results_document(results: RunResults) -> dict[str, Any]:
-    """``results.json``: the raw facts plus the derived views (deltas, English retention, headline)."""
+    """``results.json``: the raw facts plus the derived views (deltas, English retention, headline,
+    fine-tune vs. SHIFT vs. both)."""
     rows = comparison_rows(results)
     derived = {
         "comparisons": [asdict(r) for r in rows],
@@ -34,6 +35,7 @@ def results_document(results: RunResults) -> dict[str, Any]:
             for r in english_retention(results)
         ],
         "headlines": [asdict(h) for h in headlines(rows)],
+        "fine_tune_shift_or_both": [asdict(t) for t in shift_tables(results)],
     }
     return {**results.to_dict(), "derived": derived}
 
