@@ -116,12 +116,34 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
         )
     assert {s.model for s in results.significance} == set(names[1:])
     assert all(0 < s.p_value <= 1 for s in results.significance)
+    # Fine-tune, SHIFT, or both: each fine-tuned model and its SHIFT variant vs. base + SHIFT and each other.
+    pairs = {(s.model, s.reference) for s in results.significance}
+    assert pairs == {(name, "base") for name in names[1:]} | {
+        (f"{loss}-de", "base+shift") for loss in ("infonce", "clear")
+    } | {(f"{loss}-de+shift", "base+shift") for loss in ("infonce", "clear")} | {
+        (f"{loss}-de+shift", f"{loss}-de") for loss in ("infonce", "clear")
+    }
+    for s in results.significance:
+        # The tested difference is the difference of the reported means.
+        assert s.diff == pytest.approx(
+            by_key[(s.model, s.key)][s.metric] - by_key[(s.reference, s.key)][s.metric], abs=1e-9
+        ), s
+    # Without renormalisation SHIFT leaves the direct directions alone: M+shift - M is exactly 0 there.
+    assert all(
+        s.diff == 0 and s.p_value == 1
+        for s in results.significance
+        if s.reference == "clear-de" and s.doc_langs in (("en",), ("de",))
+    )
     # Finished models keep no checkpoints; the run directory keeps rows, models and per-model results.
     assert not (run_dir / "models" / "clear-de" / "checkpoints").exists()
     assert (run_dir / "models" / "clear-de" / "model" / "config.json").is_file()
     assert (run_dir / "eval" / "clearir" / "base" / "per_query").is_dir()
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "es (zero-shot, trained on de)" in html
+    summary = (run_dir / "summary.md").read_text()
+    for text in (summary, html):
+        assert "Fine-tune, SHIFT, or both" in text and "FT = clear-de (clear (bidirectional reverse))" in text
+    assert "| de→en+de | Complete@10 |" in summary and "| en→en | nDCG@10 |" in summary
 
     # Same settings again: nothing is recomputed, the results are the same.
     logged = len(read_log(run_dir))
