@@ -24,6 +24,7 @@ import pytest
 import torch
 
 from clearir.evaluation.engine import evaluate_model
+from clearir.evaluation.results import CLEARIR_DIR, clearir_folder
 from clearir.evaluation.scenarios import build_tasks
 from clearir.training.config import TrainConfig
 from clearir.training.rundir import CHECKPOINTS, last_checkpoint
@@ -209,7 +210,7 @@ def test_disk_full_during_eval_keeps_the_previous_result(files: Path, tmp_path: 
 
     args = ["eval", "--model", str(files / "model"), "--data-dir", str(files / "data"), "--out", str(out)]
     proc = clearir([*args, *EVAL_ARGS, "--no-cache"], tmp_path / "home", preexec=small_files)
-    one_error_line(proc, 2, "cannot write", str(out / "tiny"), "size limit")
+    one_error_line(proc, 2, "cannot write", str(clearir_folder(out, "tiny")), "size limit")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # the previous complete result, and no staging folder left beside it
 
@@ -232,16 +233,18 @@ def test_kill_eval_at_several_points_then_a_rerun_gives_the_uninterrupted_result
     assert not out.exists()
     shards = lambda: list((home / "embeddings").rglob("*.npz"))  # noqa: E731
     kill_when(start([*args, *EVAL_ARGS], home), lambda: bool(shards()))  # encoded, then scoring
-    if (out / "tiny").exists():  # it may have been written before the kill: then it is whole
-        assert (out / "tiny" / "summary.csv").is_file()
+    if clearir_folder(out, "tiny").exists():  # it may have been written before the kill: then it is whole
+        assert (clearir_folder(out, "tiny") / "summary.csv").is_file()
     (shard,) = shards()
     shard.write_bytes(b"damaged")  # a shard cut short, as a full disk or a crash might leave it
     proc = clearir([*args, *EVAL_ARGS], home)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "warning: " in proc.stderr and "damaged embedding cache shard" in proc.stderr
-    assert [p.name for p in out.iterdir()] == ["tiny"]  # no staging folder left
-    for path in (reference / "tiny").rglob("*.json"):
-        got = json.loads((out / "tiny" / path.relative_to(reference / "tiny")).read_text())
+    assert [p.name for p in out.iterdir()] == [CLEARIR_DIR]
+    assert [p.name for p in (out / CLEARIR_DIR).iterdir()] == ["tiny"]  # no staging folder left
+    want_dir, got_dir = clearir_folder(reference, "tiny"), clearir_folder(out, "tiny")
+    for path in want_dir.rglob("*.json"):
+        got = json.loads((got_dir / path.relative_to(want_dir)).read_text())
         want = json.loads(path.read_text())
         key = "scores" if "scores" in want else "values"
         assert _rounded(got[key]) == _rounded(want[key]), path.name
