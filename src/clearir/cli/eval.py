@@ -10,6 +10,7 @@ from rich.console import Console
 
 from clearir.config import home_dir
 from clearir.errors import ClearirError
+from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, check_precision
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -65,12 +66,16 @@ def eval_command(
     per_query: bool = typer.Option(
         True, "--per-query/--no-per-query", help="Also write per-query values (OUT/<model>/per_query/)."
     ),
+    precision: str = typer.Option(
+        DEFAULT_PRECISION, "--precision", help=f"Encoding precision: {PRECISION_HELP}"
+    ),
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool."""
     from clearir.evaluation.engine import evaluate_model
     from clearir.evaluation.results import summary_table
     from clearir.evaluation.scenarios import build_tasks
 
+    check_precision(precision)
     if max_queries is not None and max_queries < 1:
         raise ClearirError(f"--max-queries must be >= 1, got {max_queries}")
     if top_k < 1:
@@ -95,6 +100,7 @@ def eval_command(
         top_k=top_k,
         write_per_query=per_query,
         progress=True,
+        precision=precision,
     )
     # Not a terminal (a log file): wide enough for every column rather than rich's default of 80.
     Console(width=None if sys.stdout.isatty() else 200).print(summary_table(run))
@@ -102,6 +108,6 @@ def eval_command(
     console.print(
         f"{len(run.results)} tasks in {run.seconds:.1f} s; {stats.requested:,} texts needed, "
         f"{stats.unique:,} unique, {stats.cached:,} from the cache, {stats.encoded:,} encoded in "
-        f"{stats.seconds:.1f} s"
+        f"{stats.seconds:.1f} s ({run.precision})"
     )
     console.print(f"results: {Path(out).expanduser() / run.model_name}")

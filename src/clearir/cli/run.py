@@ -10,6 +10,7 @@ from rich.console import Console
 from clearir.cli.clear_options import CLEAR_OPTIONS
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
+from clearir.precision import PRECISION_HELP
 
 _DEFAULTS = defaults()
 
@@ -87,6 +88,7 @@ def run_command(
     cache_dir: str = typer.Option(
         None, "--cache-dir", help="Embedding cache shared by runs (default: $CLEARIR_HOME/embeddings)."
     ),
+    precision: str = _opt("precision", f"Fine-tuning and evaluation precision: {PRECISION_HELP}"),
     significance_resamples: int = _opt(
         "significance_resamples", "Resamples of the paired significance tests."
     ),
@@ -131,6 +133,7 @@ def run_command(
         eval_batch_size=eval_batch_size,
         eval_max_seq_length=_none_if_zero(eval_max_seq_length),
         cache_dir=cache_dir,
+        precision=precision,
         significance_resamples=significance_resamples,
     )
     outcome = run_pipeline(config, Console(stderr=True))

@@ -27,6 +27,7 @@ from clearir.evaluation.search import top_k as search_top_k
 from clearir.metrics.multigold import gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.precision import DEFAULT_PRECISION
 
 COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
 # Queries whose full score rows are held at once for the multi-gold metrics.
@@ -58,12 +59,14 @@ class TaskResult:
 
 @dataclass
 class EvalRun:
-    """One model's evaluation: its results, the encoding counts and the total wall time."""
+    """One model's evaluation: its results, the encoding counts, the total wall time and the precision the
+    texts were encoded in (``fp32`` or ``bf16``)."""
 
     model_name: str
     results: list[TaskResult]
     encoding: EncodeStats
     seconds: float
+    precision: str = "fp32"
 
 
 def _looks_like_path(name: str) -> bool:
@@ -239,12 +242,14 @@ def evaluate_model(
     top_k: int = 100,
     write_per_query: bool = True,
     progress: bool = True,
+    precision: str = DEFAULT_PRECISION,
 ) -> EvalRun:
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
 
     With ``out_dir``, writes ``<out_dir>/<model_name>/<task>.json`` (MTEB layout), ``summary.csv`` and, with
     ``write_per_query``, ``per_query/<task>.json``. A loaded model gets its max_seq_length back afterwards.
+    ``precision`` (``auto``, ``fp32``, ``bf16``; see :mod:`clearir.precision`) is the encoding's.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -259,12 +264,12 @@ def evaluate_model(
         if max_seq_length is not None:
             set_max_seq_length(loaded, max_seq_length)
         source = None if isinstance(model, SentenceTransformer) else model_source(model)
-        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source)
+        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source, precision=precision)
         embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
         results = score_tasks(tasks, embeddings, loaded, search, top_k, progress)
     finally:
         loaded.max_seq_length = original_length
-    run = EvalRun(model_name, results, stats, time.perf_counter() - started)
+    run = EvalRun(model_name, results, stats, time.perf_counter() - started, encoder.precision)
     if out_dir is not None:
         write_results(run, out_dir, write_per_query=write_per_query)
     return run

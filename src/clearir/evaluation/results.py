@@ -2,7 +2,7 @@
 
 ``<out>/<model>/<task>.json`` holds ``{"dataset_revision", "task_name", "mteb_version", "scores": {<split>:
 [{"hf_subset", "languages", "main_score", <metric>: value, ...}]}, "evaluation_time", "kg_co2_emissions"}`` as
-MTEB writes it, plus a ``"clearir"`` object (scenario, languages, pool size, encoding counts);
+MTEB writes it, plus a ``"clearir"`` object (scenario, languages, pool size, encoding counts and precision);
 ``evaluation_time`` is the task's search and metric time (the encoding is shared by all tasks of a run).
 ``<out>/<model>/per_query/<task>.json`` has the per-query values, ``<out>/<model>/summary.csv`` a row per
 task.
@@ -54,6 +54,7 @@ def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
             "num_docs": result.n_docs,
             "texts_encoded_in_run": run.encoding.encoded,
             "encoding_seconds_in_run": run.encoding.seconds,
+            "precision": run.precision,
         },
     }
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from clearir.errors import ClearirError
+from clearir.precision import check_precision
 from clearir.training.config import LOSS_NAMES, TrainConfig, check_clear_options, loss_label
 
 QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -41,6 +42,7 @@ class RunConfig:
         eval_datasets, scenarios, eval_max_queries, eval_batch_size, eval_max_seq_length: evaluation
             (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
         cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
+        precision: ``auto``, ``fp32`` or ``bf16``, for fine-tuning and evaluation (:mod:`clearir.precision`).
         significance_resamples: resamples of the paired tests of each model against the base model.
     """
 
@@ -81,6 +83,7 @@ class RunConfig:
     eval_batch_size: int = 32
     eval_max_seq_length: int | None = 256
     cache_dir: str | None = None
+    precision: str = _TRAIN["precision"]
     significance_resamples: int = 2000
 
     def __post_init__(self) -> None:
@@ -122,6 +125,7 @@ class RunConfig:
             shown = ",".join(map(str, self.window))
             raise ClearirError(f"--window {shown}: expected LO,HI with 0 <= LO < HI")
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
+        check_precision(self.precision)
 
     @property
     def all_eval_langs(self) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve
 from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
+from clearir.precision import resolve_precision
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, LOSS_LOG, last_checkpoint, train
@@ -71,6 +72,10 @@ class _Runner:
         self.console = console
         self.progress = progress
         self.data_dir = str(resolve_data_dir(config.data_dir).absolute())
+        # What --precision means on this machine: part of every training and evaluation step's key (named
+        # only when it is not fp32, so that fp32 keys stay those of the runs before --precision existed).
+        self.precision = resolve_precision(config.precision)
+        self.precision_key = [self.precision] if self.precision != "fp32" else []
         self.timings: list[PhaseTiming] = []
         self.computed: list[str] = []
         self.reused: list[str] = []
@@ -175,6 +180,7 @@ class _Runner:
             save_steps=c.save_steps,
             save_total_limit=1,
             logging_steps=1,
+            precision=c.precision,
         )
 
     def fine_tune(self, lang: str, loss: str, rows: tuple[Path, str], base: _Model) -> _Model:
@@ -182,7 +188,7 @@ class _Runner:
         out = self.run_dir / "models" / name
         config = self.train_config(rows[0], out, loss, base)
         settings = {k: v for k, v in config.to_dict().items() if k not in ("data", "out", "model", "resume")}
-        key = step_key("train", settings, rows[1], base.key)
+        key = step_key("train", settings, rows[1], base.key, *self.precision_key)
 
         def compute() -> dict[str, Any]:
             result = train(_resumable(config, out), progress=self.progress)
@@ -219,7 +225,7 @@ class _Runner:
             c.eval_max_queries,
             c.eval_max_seq_length,
         ]
-        key = step_key("eval", model.key, settings, self.data_dir)
+        key = step_key("eval", model.key, settings, self.data_dir, *self.precision_key)
 
         def compute() -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
@@ -232,6 +238,7 @@ class _Runner:
                 batch_size=c.eval_batch_size,
                 max_seq_length=c.eval_max_seq_length,
                 progress=self.progress,
+                precision=c.precision,
             )
             return {
                 "folder": self.rel(folder),
@@ -319,7 +326,7 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
     results = RunResults(
         name=runner.run_dir.name,
         created=now(),
-        config=c.to_dict(),
+        config={**c.to_dict(), "precision_resolved": runner.precision},
         versions=package_versions(),
         models=[ModelEntry(BASE, str(base.path))]
         + [ModelEntry(m.name, runner.rel(m.path), c.loss_label(m.loss), m.lang) for m in tuned],
