@@ -8,8 +8,6 @@ Embeddings and losses stay float32 either way: bf16 is used inside the model onl
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -72,19 +70,30 @@ def describe(precision: str, resolved: str) -> str:
     return resolved if precision == resolved else f"{resolved} ({precision})"
 
 
-@contextlib.contextmanager
-def bf16_weights(module: torch.nn.Module) -> Iterator[None]:
-    """Run ``module`` with its floating-point parameters and buffers in bf16; the original float32 tensors
-    are put back afterwards, untouched (no round trip through bf16)."""
-    saved = [
-        (tensor, tensor.data)
-        for tensor in [*module.parameters(), *module.buffers()]
-        if tensor.dtype == torch.float32
-    ]
-    try:
-        for tensor, data in saved:
-            tensor.data = data.to(torch.bfloat16)
-        yield
-    finally:
-        for tensor, data in saved:
+class Bf16Weights:
+    """A module's float32 parameters and buffers swapped for bf16 copies inside ``with``; the original float32
+    tensors are put back afterwards, untouched (no round trip through bf16). The copies are made on first use
+    and kept, so a module whose weights do not change is cast once (~1.5 s for multilingual-e5-small on 2
+    cores, most of it the word-embedding matrix)."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.module = module
+        self._copies: list[torch.Tensor] | None = None
+        self._saved: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def _tensors(self) -> list[torch.Tensor]:
+        tensors = [*self.module.parameters(), *self.module.buffers()]
+        return [t for t in tensors if t.dtype == torch.float32]
+
+    def __enter__(self) -> None:
+        tensors = self._tensors()
+        if self._copies is None:
+            self._copies = [t.data.to(torch.bfloat16) for t in tensors]
+        self._saved = [(t, t.data) for t in tensors]
+        for tensor, copy in zip(tensors, self._copies, strict=True):
+            tensor.data = copy
+
+    def __exit__(self, *exc: object) -> None:
+        for tensor, data in self._saved:
             tensor.data = data
+        self._saved = []
