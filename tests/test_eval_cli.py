@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from clearir.precision import resolve_precision
 from tests.cli_runner import run
 from tests.eval_data import make_data_dir
 from tests.tiny_model import make_tiny_model
@@ -42,9 +43,17 @@ def test_eval_writes_results_and_reuses_the_cache(
     )
     task = json.loads((tmp_path / "r" / "tiny" / "xquad-crosslingual-de-en.json").read_text())
     assert task["clearir"]["num_queries"] == 5
+    assert task["clearir"]["precision"] == resolve_precision("auto")
     assert list((tmp_path / "home" / "embeddings").rglob("*.npz"))
     code, _, err = run([*args, "--scenarios", "crosslingual", "--max-queries", "5"], monkeypatch, capsys)
     assert code == 0 and "22 unique, 22 from the cache, 0 encoded" in err
+    # Another precision: another cache folder, nothing reused; the precision is recorded.
+    other = "fp32" if resolve_precision("auto") == "bf16" else "bf16"
+    fixed = [*args, "--scenarios", "crosslingual", "--max-queries", "5", "--precision", other]
+    code, _, err = run([*fixed, "--model-name", other], monkeypatch, capsys)
+    assert code == 0 and "22 unique, 0 from the cache, 22 encoded" in err and f"({other})" in err
+    task = json.loads((tmp_path / "r" / other / "xquad-crosslingual-de-en.json").read_text())
+    assert task["clearir"]["precision"] == other
     assert (tmp_path / "r" / "tiny-model" / "summary.csv").is_file()  # named after the model directory
 
 
@@ -55,6 +64,7 @@ def test_eval_writes_results_and_reuses_the_cache(
         (["--langs", "xx"], "unknown language 'xx' for xquad"),
         (["--scenarios", "crosslingual,diagonal"], "unknown scenario 'diagonal'"),
         (["--max-queries", "0"], "--max-queries must be >= 1"),
+        (["--precision", "fp16"], "--precision 'fp16': expected one of auto, fp32, bf16"),
         (["--langs", ","], "--langs is empty"),
         (
             ["--datasets", "xquad", "--data-dir", "{tmp}/no-data"],

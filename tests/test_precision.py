@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from clearir.errors import ClearirError
 from clearir.evaluation.encoder import TextEncoder
@@ -115,6 +116,16 @@ def test_cache_folders_differ_by_precision(tmp_path: Path) -> None:
     again = TextEncoder(model, cache_dir=tmp_path, progress=False, precision="bf16")
     assert again.encode(TEXTS)[1].cached == len(TEXTS)
     assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
+
+
+def test_fp32_scores_are_the_plain_float32_formula() -> None:
+    """Without autocast, in float32, the scores are what they were before precision existed, bit for bit."""
+    torch.manual_seed(1)
+    anchors, candidates = torch.randn(5, 16), torch.randn(9, 16)
+    old = 100.0 * F.normalize(anchors, dim=-1) @ F.normalize(candidates, dim=-1).T
+    assert torch.equal(cosine_scores(anchors, candidates, 100.0), old)
+    doubles = cosine_scores(anchors.double(), candidates.double(), 100.0)
+    assert doubles.dtype == torch.float64  # float64 is never lowered
 
 
 def test_loss_maths_is_float32_under_bf16_autocast() -> None:
