@@ -8,6 +8,7 @@ Embeddings and losses stay float32 either way: bf16 is used inside the model onl
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -65,35 +66,13 @@ def resolve_precision(
     return "bf16" if cpu_has_bf16(cpuinfo) else "fp32"
 
 
+def autocast(precision: Resolved, device: str | torch.device = "cpu") -> contextlib.AbstractContextManager:
+    """bf16 autocast on ``device`` for ``bf16``; for ``fp32`` nothing at all (the plain float32 path)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
 def describe(precision: str, resolved: str) -> str:
     """How reports name it: ``bf16 (auto)``, ``fp32``."""
     return resolved if precision == resolved else f"{resolved} ({precision})"
-
-
-class Bf16Weights:
-    """A module's float32 parameters and buffers swapped for bf16 copies inside ``with``; the original float32
-    tensors are put back afterwards, untouched (no round trip through bf16). The copies are made on first use
-    and kept, so a module whose weights do not change is cast once (~1.5 s for multilingual-e5-small on 2
-    cores, most of it the word-embedding matrix)."""
-
-    def __init__(self, module: torch.nn.Module) -> None:
-        self.module = module
-        self._copies: list[torch.Tensor] | None = None
-        self._saved: list[tuple[torch.Tensor, torch.Tensor]] = []
-
-    def _tensors(self) -> list[torch.Tensor]:
-        tensors = [*self.module.parameters(), *self.module.buffers()]
-        return [t for t in tensors if t.dtype == torch.float32]
-
-    def __enter__(self) -> None:
-        tensors = self._tensors()
-        if self._copies is None:
-            self._copies = [t.data.to(torch.bfloat16) for t in tensors]
-        self._saved = [(t, t.data) for t in tensors]
-        for tensor, copy in zip(tensors, self._copies, strict=True):
-            tensor.data = copy
-
-    def __exit__(self, *exc: object) -> None:
-        for tensor, data in self._saved:
-            tensor.data = data
-        self._saved = []

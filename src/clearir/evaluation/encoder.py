@@ -7,14 +7,13 @@ interrupted run keeps what it encoded. The fingerprint hashes the model's weight
 length and module layout: a fine-tuned model never reuses its base model's vectors, and bf16 and fp32
 embeddings never mix.
 
-In bf16 (:mod:`clearir.precision`) the model runs with its weights in bf16 (cast once per encoder) for the
-duration of an encode call (the float32 weights are put back afterwards) and the embeddings are normalized in
-float32. Weights cast to bf16 beat ``torch.autocast`` here (``bench/bench_precision.py``).
+In bf16 (:mod:`clearir.precision`) the model runs under ``torch.autocast`` (bf16 matrix products, float32
+weights, layer norms and softmaxes) and the embeddings are normalized in float32. Weights cast to bf16 were
+faster but moved XQuAD nDCG@10 by up to 0.007 (``bench/bench_precision.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -31,7 +30,7 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.errors import ClearirError
 from clearir.files import write_bytes
-from clearir.precision import DEFAULT_PRECISION, Bf16Weights, Resolved, resolve_precision
+from clearir.precision import DEFAULT_PRECISION, Resolved, autocast, resolve_precision
 
 Key = tuple[str, str]  # (prompt, text); prompt "" means none
 
@@ -187,7 +186,6 @@ class TextEncoder:
         self.progress = progress
         self.flush_every = flush_every
         self.precision = resolve_precision(precision, model.device)
-        self._bf16 = Bf16Weights(model) if self.precision == "bf16" else None
         self.cache = (
             EmbeddingCache(cache_dir, model_fingerprint(model, source), self.precision)
             if cache_dir is not None
@@ -246,8 +244,10 @@ class TextEncoder:
             TextColumn("{task.fields[rate]} texts/s"),
             TimeRemainingColumn(),
         )
-        weights = self._bf16 if self._bf16 is not None else contextlib.nullcontext()
-        with weights, Progress(*columns, disable=not self.progress, transient=True) as bar:
+        with (
+            autocast(self.precision, self.model.device),
+            Progress(*columns, disable=not self.progress, transient=True) as bar,
+        ):
             job = bar.add_task("encode", total=len(items), rate="-")
             for batch in self.batches(items):
                 out = self._encode_batch([items[i][1] for i in batch], items[batch[0]][0])
