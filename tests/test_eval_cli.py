@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from clearir.precision import resolve_precision
 from tests.cli_runner import run
 from tests.eval_data import make_data_dir
 from tests.tiny_model import make_tiny_model
@@ -44,11 +45,21 @@ def test_eval_writes_results_and_reuses_the_cache(
         (tmp_path / "r" / "clearir" / "tiny" / "tasks" / "xquad-crosslingual-de-en.json").read_text()
     )
     assert task["clearir"]["num_queries"] == 5
+    assert task["clearir"]["precision"] == resolve_precision("auto")
     assert list((tmp_path / "home" / "embeddings").rglob("*.npz"))
     code, _, err = run([*args, "--scenarios", "crosslingual", "--max-queries", "5"], monkeypatch, capsys)
     assert code == 0 and "22 unique, 22 from the cache, 0 encoded" in err
     assert (tmp_path / "r" / "clearir" / "tiny-model" / "summary.csv").is_file()  # named after the model dir
     assert not (tmp_path / "r" / "clearir__tiny").exists()  # no MTEB task among these (--max-queries)
+    # Another precision: another cache folder, nothing reused; the precision is recorded.
+    other = "fp32" if resolve_precision("auto") == "bf16" else "bf16"
+    fixed = [*args, "--scenarios", "crosslingual", "--max-queries", "5", "--precision", other]
+    code, _, err = run([*fixed, "--model-name", other], monkeypatch, capsys)
+    assert code == 0 and "22 unique, 0 from the cache, 22 encoded" in err and f"({other})" in err
+    task = json.loads(
+        (tmp_path / "r" / "clearir" / other / "tasks" / "xquad-crosslingual-de-en.json").read_text()
+    )
+    assert task["clearir"]["precision"] == other
 
 
 @pytest.mark.parametrize(
@@ -58,6 +69,7 @@ def test_eval_writes_results_and_reuses_the_cache(
         (["--langs", "xx"], "unknown language 'xx' for xquad"),
         (["--scenarios", "crosslingual,diagonal"], "unknown scenario 'diagonal'"),
         (["--max-queries", "0"], "--max-queries must be >= 1"),
+        (["--precision", "fp16"], "--precision 'fp16': expected one of auto, fp32, bf16"),
         (["--langs", ","], "--langs is empty"),
         (
             ["--datasets", "xquad", "--data-dir", "{tmp}/no-data"],

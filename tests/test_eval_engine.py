@@ -69,7 +69,8 @@ def test_batched_embeddings_equal_one_by_one_encoding() -> None:
         ("", "a b c"),
         ("query: ", "x"),
     ]
-    embeddings, stats = TextEncoder(model, batch_size=2, progress=False).encode(items + items[:2])
+    encoder = TextEncoder(model, batch_size=2, progress=False, precision="fp32")
+    embeddings, stats = encoder.encode(items + items[:2])
     assert (stats.requested, stats.unique, stats.encoded) == (6, 4, 4)
     for prompt, text in items:
         direct = model.encode([text], prompt=prompt, normalize_embeddings=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -22,29 +24,33 @@ LOSSES = {
 RTOL = 1e-5
 
 
-def step(loss, model, rows, seed: int = 0) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
-    """One forward + backward as sentence-transformers' trainer does it (the dict's sum)."""
+def step(
+    loss, model, rows, seed: int = 0, backward_outside: bool = False
+) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    """One forward + backward as sentence-transformers' trainer does it (the dict's sum); with
+    ``backward_outside``, the backward pass runs outside any autocast the forward pass is under."""
     model.zero_grad(set_to_none=True)
     features = tokenize_rows(model, rows)
     torch.manual_seed(seed)
     components = loss(features)
-    torch.stack(list(components.values())).sum().backward()
+    with torch.autocast("cpu", enabled=False) if backward_outside else contextlib.nullcontext():
+        torch.stack(list(components.values())).sum().backward()
     grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
     return {name: value.item() for name, value in components.items()}, grads
 
 
-def assert_same(got: tuple, expected: tuple) -> None:
+def assert_same(got: tuple, expected: tuple, rtol: float = RTOL) -> None:
     (got_components, got_grads), (expected_components, expected_grads) = got, expected
     assert got_components.keys() == expected_components.keys()
     for name, value in expected_components.items():
-        assert got_components[name] == pytest.approx(value, rel=RTOL), name
+        assert got_components[name] == pytest.approx(value, rel=rtol), name
     assert got_grads.keys() == expected_grads.keys()
     # Relative to each parameter's largest gradient entry; gradients that are zero in exact arithmetic (the
     # attention key biases: softmax ignores them) are rounding noise, compared against the overall scale.
     noise = 1e-3 * max(grad.abs().max().item() for grad in expected_grads.values())
     for name, expected_grad in expected_grads.items():
         error = (got_grads[name] - expected_grad).abs().max().item()
-        assert error <= RTOL * max(expected_grad.abs().max().item(), noise), f"{name}: max error {error:.3g}"
+        assert error <= rtol * max(expected_grad.abs().max().item(), noise), f"{name}: max error {error:.3g}"
 
 
 @pytest.mark.parametrize("name", LOSSES)

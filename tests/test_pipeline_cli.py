@@ -94,6 +94,7 @@ def test_run_trains_with_clearir_train_defaults() -> None:
         "seed",
         "num_negatives",
         "save_steps",
+        "precision",
     ]
     assert {name: getattr(run, name) for name in same} == {name: getattr(train, name) for name in same}
     assert run.steps == train.max_steps

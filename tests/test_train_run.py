@@ -13,6 +13,7 @@ from sentence_transformers import SentenceTransformer
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from transformers import TrainerCallback
 
+from clearir.precision import describe, resolve_precision
 from clearir.training.collator import ColumnLengthCollator
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, TrainResult, last_checkpoint, train
@@ -83,6 +84,8 @@ def test_model_card_and_config_record_every_hyperparameter(clear_run, inputs) ->
         assert f"| `{name}` | `{value!r}` |" in card
     assert f"Base model: `{inputs[0]}`" in card and f"Training data: `{inputs[1]}` (16 rows)" in card
     assert f"Loss: `{cfg.loss_label}`" in card
+    assert result.precision == resolve_precision(cfg.precision)
+    assert f"Precision: {describe(cfg.precision, result.precision)}" in card
     assert "CLEARLoss" in card and "lee-etal-2026-clear" in card and "gao2021scaling" in card
     assert "`prompts`: {'en_question': 'query: '" in card
     for where in (result.model_dir, result.out_dir):

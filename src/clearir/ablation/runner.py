@@ -110,6 +110,7 @@ class _Runner:
             batch_size=self.plan.shared.eval_batch_size,
             max_seq_length=self.plan.shared.eval_max_seq_length,
             progress=self.progress,
+            precision=self.plan.shared.precision,
         )
         facts = {"encoded": run.encoding.encoded, "cached": run.encoding.cached}
         return eval_entries(name, run.results), {**facts, "seconds": round(time.perf_counter() - started, 3)}
@@ -173,7 +174,11 @@ class _Runner:
         train_dir = folder / TRAIN_DIR
         config = self._resumable(
             run.settings.train_config(
-                str(rows), str(train_dir), str(self.model_path), self.plan.shared.save_steps
+                str(rows),
+                str(train_dir),
+                str(self.model_path),
+                self.plan.shared.save_steps,
+                self.plan.shared.precision,
             )
         )
         result = train(config, progress=self.progress)

@@ -16,6 +16,7 @@ from typing import Any
 
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, defaults, step_key
+from clearir.precision import PRECISIONS
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 _RUN = defaults()
@@ -79,8 +80,10 @@ class RunSettings:
                 del values[name]
         return values
 
-    def train_config(self, data: str, out: str, model: str, save_steps: int) -> TrainConfig:
-        """The ``clearir train`` configuration of this run."""
+    def train_config(
+        self, data: str, out: str, model: str, save_steps: int, precision: str = _RUN["precision"]
+    ) -> TrainConfig:
+        """The ``clearir train`` configuration of this run (``precision`` is the ablation's, shared)."""
         names = set(_TRAIN) & {f.name for f in fields(self)}
         return TrainConfig(
             data=data,
@@ -90,6 +93,7 @@ class RunSettings:
             save_steps=min(save_steps, self.steps),
             save_total_limit=1,
             logging_steps=1,
+            precision=precision,
             **{name: getattr(self, name) for name in names},
         )
 
@@ -153,7 +157,7 @@ class SharedSettings:
     ``eval_langs`` are evaluated besides every training language of the grid (zero-shot); the evaluation
     settings are ``clearir run``'s. ``save_steps`` checkpoints a fine-tuning (an interrupted one resumes);
     ``keep_models`` keeps each fine-tuned model (about 470 MB for the default base model) after its
-    evaluation.
+    evaluation. ``precision`` (``auto``, ``fp32``, ``bf16``) is that of every fine-tuning and evaluation.
     """
 
     out: str = "runs/ablation"
@@ -169,6 +173,7 @@ class SharedSettings:
     significance_resamples: int = 10000
     save_steps: int = _RUN["save_steps"]
     keep_models: bool = False
+    precision: str = _RUN["precision"]
 
 
 SHARED_KEYS: tuple[str, ...] = tuple(f.name for f in fields(SharedSettings))
@@ -217,6 +222,7 @@ KINDS: dict[str, str] = {
     "significance_resamples": "int",
     "save_steps": "int",
     "keep_models": "bool",
+    "precision": "str",
 }
 _EXPECTED = {
     "int": "an integer",
@@ -314,6 +320,10 @@ def check_shared(shared: SharedSettings, where: str) -> None:
     for name in ("eval_batch_size", "significance_resamples", "save_steps"):
         if getattr(shared, name) < 1:
             raise ClearirError(f"{where}: {name}: expected a positive integer, got {getattr(shared, name)}")
+    if shared.precision not in PRECISIONS:
+        raise ClearirError(
+            f"{where}: precision {shared.precision!r}: expected one of {', '.join(PRECISIONS)}"
+        )
     for lang in shared.eval_langs:
         if not _LANG.match(lang) or lang == "en":
             raise ClearirError(f"{where}: eval_langs {lang!r}: expected a language code other than en")

@@ -30,6 +30,7 @@ from clearir.evaluation.results import RESULTS_LAYOUT
 from clearir.model.build import read_manifest
 from clearir.pipeline.collect import PER_QUERY, entry_from_record, read_per_query
 from clearir.pipeline.config import step_key
+from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
 from clearir.report.results import ENGLISH
 
@@ -91,8 +92,10 @@ def base_dir(plan: Plan) -> Path:
 
 
 def eval_key(plan: Plan) -> str:
-    """What the evaluation of every model is made from (the same tasks for every run and the base model)."""
+    """What the evaluation of every model is made from (the same tasks for every run and the base model), and
+    what ``precision`` means here (named only when not fp32, so fp32 keys stay as they were)."""
     s = plan.shared
+    precision = resolve_precision(s.precision)
     return step_key(
         "ablation-eval",
         RESULTS_LAYOUT,
@@ -101,6 +104,7 @@ def eval_key(plan: Plan) -> str:
         list(s.scenarios),
         s.eval_max_queries,
         s.eval_max_seq_length,
+        *([precision] if precision != "fp32" else []),
     )
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from clearir.config import DATA_DIR_HELP, home_dir
 from clearir.errors import ClearirError
 from clearir.files import check_dir_target, check_name
+from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, check_precision
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -104,6 +105,9 @@ def eval_command(
     shift_max_pairs: int = typer.Option(
         400, "--shift-max-pairs", help="Parallel pairs per language for --shift auto (0: all)."
     ),
+    precision: str = typer.Option(
+        DEFAULT_PRECISION, "--precision", help=f"Encoding precision: {PRECISION_HELP}"
+    ),
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
     on your own BEIR-format set (--beir)."""
@@ -114,6 +118,7 @@ def eval_command(
     from clearir.evaluation.results import clearir_folder, mteb_folder, summary_table
     from clearir.evaluation.scenarios import build_tasks
 
+    check_precision(precision)
     if max_queries is not None and max_queries < 1:
         raise ClearirError(f"--max-queries must be >= 1, got {max_queries}")
     if top_k < 1:
@@ -167,6 +172,7 @@ def eval_command(
         progress=True,
         shift=settings,
         data_dir=data_dir,
+        precision=precision,
     )
     # Not a terminal (a log file): wide enough for every column rather than rich's default of 80.
     Console(width=None if sys.stdout.isatty() else 200).print(summary_table(run))
@@ -174,7 +180,7 @@ def eval_command(
     console.print(
         f"{len(run.results)} tasks in {run.seconds:.1f} s; {stats.requested:,} texts needed, "
         f"{stats.unique:,} unique, {stats.cached:,} from the cache, {stats.encoded:,} encoded in "
-        f"{stats.seconds:.1f} s"
+        f"{stats.seconds:.1f} s ({run.precision})"
     )
     console.print(f"results: {clearir_folder(out, run.model_name)}")
     if any(result.mteb is not None for result in run.results):

@@ -12,6 +12,7 @@ from clearir.config import DATA_DIR_HELP
 from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
 from clearir.errors import ClearirError
 from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
+from clearir.precision import PRECISION_HELP
 from clearir.rows.mining import WINDOW_SYNTAX, format_window, parse_window
 from clearir.rows.sources import TRAIN_FILES_SYNTAX
 
@@ -95,6 +96,7 @@ def run_command(
     cache_dir: str = typer.Option(
         None, "--cache-dir", help="Embedding cache shared by runs (default: $CLEARIR_HOME/embeddings)."
     ),
+    precision: str = _opt("precision", f"Fine-tuning and evaluation precision: {PRECISION_HELP}"),
     significance_resamples: int = _opt(
         "significance_resamples", "Resamples of the paired significance tests."
     ),
@@ -147,6 +149,7 @@ def run_command(
         eval_batch_size=eval_batch_size,
         eval_max_seq_length=_none_if_zero(eval_max_seq_length),
         cache_dir=cache_dir,
+        precision=precision,
         significance_resamples=significance_resamples,
         shift=shift,
     )

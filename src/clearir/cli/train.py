@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from clearir.cli.clear_options import CLEAR_OPTIONS
-from clearir.training.config import JSD_QUERIES, LOSS_NAMES, PRECISIONS, SCHEDULERS, TrainConfig
+from clearir.precision import PRECISION_HELP
+from clearir.training.config import JSD_QUERIES, LOSS_NAMES, SCHEDULERS, TrainConfig
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(TrainConfig)}
 
@@ -59,7 +60,7 @@ def train(
         "--freeze-word-embeddings/--train-word-embeddings",
     ),
     freeze_layers: int = _opt("freeze_layers", "Keep the embeddings and the N lowest encoder layers fixed."),
-    precision: str = _opt("precision", f"{', '.join(PRECISIONS)}: auto is bf16 on a capable GPU, else fp32."),
+    precision: str = _opt("precision", f"Training precision: {PRECISION_HELP}"),
     seed: int = _opt("seed", "Random seed (data order, dropout)."),
     save_steps: int = _opt("save_steps", "Save a checkpoint every N steps."),
     save_total_limit: int = _opt("save_total_limit", "Keep at most N checkpoints."),
@@ -74,8 +75,8 @@ def train(
     result = run_training(config, progress=True)
     console.print(
         f"trained {result.global_step} steps on {result.rows} rows in {result.runtime_s:.1f} s "
-        f"(mean loss {result.train_loss:.4f}; {result.trainable_parameters:,} of {result.total_parameters:,} "
-        f"parameters trained)"
+        f"in {result.precision} (mean loss {result.train_loss:.4f}; {result.trainable_parameters:,} of "
+        f"{result.total_parameters:,} parameters trained)"
     )
     console.print(f"model: {result.model_dir}")
     console.print(f"loss log: {result.loss_log}")

@@ -31,6 +31,7 @@ from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.precision import DEFAULT_PRECISION
 from clearir.shift import Shift, ShiftSettings, prepare_shift
 
 COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
@@ -66,7 +67,8 @@ class TaskResult:
 class EvalRun:
     """One model's evaluation: its results, the encoding counts and the total wall time; ``revision`` (the
     model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb; for a SHIFT
-    variant, ``shift`` is what was applied (:meth:`clearir.shift.Shift.summary`)."""
+    variant, ``shift`` is what was applied (:meth:`clearir.shift.Shift.summary`). ``precision`` is
+    what the texts were encoded in (``fp32`` or ``bf16``)."""
 
     model_name: str
     results: list[TaskResult]
@@ -75,6 +77,7 @@ class EvalRun:
     revision: str = "no_revision_available"
     model_meta: dict[str, Any] | None = None
     shift: dict[str, Any] | None = None
+    precision: str = "fp32"
 
 
 def _looks_like_path(name: str) -> bool:
@@ -265,6 +268,7 @@ def evaluate_model(
     progress: bool = True,
     shift: ShiftSettings | None = None,
     data_dir: str | Path | None = None,
+    precision: str = DEFAULT_PRECISION,
 ) -> EvalRun:
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
@@ -274,6 +278,7 @@ def evaluate_model(
 
     With ``shift``, the documents are SHIFT-corrected at indexing (:mod:`clearir.shift`; "auto" vectors are
     fitted from ``data_dir``'s parallel texts) and the default ``model_name`` ends in ``+shift``.
+    ``precision`` (``auto``, ``fp32``, ``bf16``; see :mod:`clearir.precision`) is the encoding's.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -295,7 +300,15 @@ def evaluate_model(
             set_max_seq_length(loaded, max_seq_length)
         # The model as it encodes here (this max_seq_length): the embedding cache's and mteb's revision.
         fingerprint = model_fingerprint(loaded, source)
-        encoder = TextEncoder(loaded, batch_size, cache_dir, progress, source=source, fingerprint=fingerprint)
+        encoder = TextEncoder(
+            loaded,
+            batch_size,
+            cache_dir,
+            progress,
+            source=source,
+            fingerprint=fingerprint,
+            precision=precision,
+        )
         shifted = prepare_shift(shift, encoder, identity, tasks, data_dir) if shift is not None else None
         embeddings, stats = encoder.encode(encoding_inputs(tasks, loaded))
         results = score_tasks(tasks, embeddings, loaded, search, top_k, progress, shifted)
@@ -311,7 +324,16 @@ def evaluate_model(
     finally:
         loaded.max_seq_length = original_length
     summary = shifted.summary() if shifted is not None else None
-    run = EvalRun(model_name, results, stats, time.perf_counter() - started, revision, meta, summary)
+    run = EvalRun(
+        model_name,
+        results,
+        stats,
+        time.perf_counter() - started,
+        revision=revision,
+        model_meta=meta,
+        shift=summary,
+        precision=encoder.precision,
+    )
     if out_dir is not None:
         write_results(run, out_dir, write_per_query=write_per_query)
     return run

@@ -9,7 +9,7 @@ summary and a terminal table; every file atomic.
   subsets of an earlier run of the same model and revision are kept. ``<mteb model>`` is
   :func:`~clearir.evaluation.mteb_names.mteb_model_folder`, ``<revision>`` the model's fingerprint.
 * ``<out>/clearir/<model>/``: ``tasks/<task>.json`` (every task, in the same form plus a ``"clearir"``
-  object: scenario, languages, pool size, encoding counts, the SHIFT applied if any),
+  object: scenario, languages, pool size, encoding counts and precision, the SHIFT applied if any),
   ``per_query/<task>.json`` (per-query values) and ``summary.csv`` (a row per task); deeper than the
   ``<model>/<revision>/<task>.json`` that mteb scans.
   This folder is written in a staging folder and renamed into place when complete.
@@ -97,6 +97,7 @@ def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
             if result.mteb is None
             else {"task_name": result.mteb.task, "hf_subset": result.mteb.subset, "split": result.mteb.split},
             **({"shift": run.shift} if run.shift is not None else {}),
+            "precision": run.precision,
         },
     }
 

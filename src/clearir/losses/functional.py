@@ -1,4 +1,8 @@
-"""The pure pieces of the losses: scaled cosine scores, InfoNCE, KL and Jensen–Shannon divergences."""
+"""The pure pieces of the losses: scaled cosine scores, InfoNCE, KL and Jensen–Shannon divergences.
+
+Every loss scores through :func:`cosine_scores`, which works in float32 with autocast off, so under bf16
+training (autocast) the scaled logits, softmaxes, cross-entropies and divergences are all float32.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,16 @@ from torch import Tensor
 
 
 def cosine_scores(anchors: Tensor, candidates: Tensor, scale: float) -> Tensor:
-    """``scale · cos(anchor_i, candidate_j)``, shape ``(anchors, candidates)``."""
-    return scale * F.normalize(anchors, dim=-1) @ F.normalize(candidates, dim=-1).T
+    """``scale · cos(anchor_i, candidate_j)``, shape ``(anchors, candidates)``, in float32 even under autocast
+    or with bf16 embeddings (at scale 100, bf16 logits would be off by up to 0.25)."""
+    with torch.autocast(anchors.device.type, enabled=False):
+        anchors, candidates = _at_least_fp32(anchors), _at_least_fp32(candidates)
+        return scale * F.normalize(anchors, dim=-1) @ F.normalize(candidates, dim=-1).T
+
+
+def _at_least_fp32(tensor: Tensor) -> Tensor:
+    """``tensor`` in float32 if it is in a lower precision (float64 stays float64)."""
+    return tensor.float() if tensor.dtype in (torch.bfloat16, torch.float16) else tensor
 
 
 def info_nce(scores: Tensor, labels: Tensor) -> Tensor:

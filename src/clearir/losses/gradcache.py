@@ -18,15 +18,23 @@ last mini-batch.
 What this module adds is the dict of components: step 2 computes them, their sum is back-propagated, and
 :meth:`CachedComponents.forward_components_cached` returns them with the gradient hook attached to the first
 one. The dict's values sum to the loss, which is how sentence-transformers' trainer uses (and logs) a dict.
+It also replays step 1's autocast state in step 3: under ``with torch.autocast(...): loss(...)`` followed by
+``backward()`` outside it, the re-embedding is done in bf16 too, so its embeddings are those of step 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import torch
 from sentence_transformers.base.losses import CachedLossMixin
+from sentence_transformers.base.losses.gradcache import RandContext
 from torch import Tensor
+
+
+def _autocast_state(device_type: str) -> tuple[bool, torch.dtype]:
+    return torch.is_autocast_enabled(device_type), torch.get_autocast_dtype(device_type)
 
 
 class CachedComponents(CachedLossMixin):
@@ -40,6 +48,30 @@ class CachedComponents(CachedLossMixin):
     def components_from_column_embeddings(self, embeddings: Sequence[Tensor]) -> dict[str, Tensor]:
         """The loss components from the embeddings of each input column (whole batch, in column order)."""
         raise NotImplementedError
+
+    def embed_minibatch(
+        self,
+        sentence_feature: dict[str, Tensor],
+        begin: int,
+        end: int,
+        with_grad: bool,
+        copy_random_state: bool,
+        random_state: RandContext | None = None,
+    ) -> tuple[Tensor, RandContext | None]:
+        """Embed a mini-batch; the RNG snapshot of step 1 also records its autocast state, which step 3
+        (``random_state`` given) re-enters if it differs from the current one."""
+        device_type = self.model.device.type
+        recorded = getattr(random_state, "autocast", None)
+        replay = contextlib.nullcontext()
+        if recorded is not None and recorded != _autocast_state(device_type):
+            replay = torch.autocast(device_type, dtype=recorded[1], enabled=recorded[0])
+        with replay:
+            reps, state = super().embed_minibatch(
+                sentence_feature, begin, end, with_grad, copy_random_state, random_state
+            )
+        if state is not None:
+            state.autocast = _autocast_state(device_type)  # type: ignore[attr-defined]
+        return reps, state
 
     def calculate_loss(
         self, reps: list[list[Tensor]], labels: Tensor | None = None, *, with_backward: bool = False

@@ -15,6 +15,7 @@ from typing import Any
 
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
+from clearir.precision import check_precision
 from clearir.rows.mining import DEFAULT_WINDOW, parse_window
 from clearir.rows.sources import settings_source
 from clearir.shift.parallel import auto_dataset
@@ -47,6 +48,7 @@ class RunConfig:
         eval_datasets, scenarios, eval_max_queries, eval_batch_size, eval_max_seq_length: evaluation
             (``clearir eval``); ``eval_max_queries`` keeps that many questions per task (``None``: all).
         cache_dir: embedding cache shared by every model and run (``None``: ``$CLEARIR_HOME/embeddings``).
+        precision: ``auto``, ``fp32`` or ``bf16``, for fine-tuning and evaluation (:mod:`clearir.precision`).
         significance_resamples: resamples of the paired tests of each model against the base model.
         shift: also evaluate every model with SHIFT (``clearir eval --shift auto``: vectors re-estimated for
             each model from MLQA-R paragraphs, no renormalisation), as ``<model>+shift``.
@@ -92,6 +94,7 @@ class RunConfig:
     eval_batch_size: int = 32
     eval_max_seq_length: int | None = 256
     cache_dir: str | None = None
+    precision: str = _TRAIN["precision"]
     significance_resamples: int = 2000
     shift: bool = True
 
@@ -134,6 +137,7 @@ class RunConfig:
         source = settings_source(self.train_dataset, self.train_files, self.train_table, self.train_columns)
         source.check_langs(self.langs)
         check_clear_options(self.alpha, self.beta, self.kl, self.symmetric_kl)
+        check_precision(self.precision)
         for loss in self.losses:  # every fine-tuning setting, checked before any work starts
             self.train_config("rows", "out", loss, None)
         self._check_datasets()
@@ -192,6 +196,7 @@ class RunConfig:
             save_steps=self.save_steps,
             save_total_limit=1,
             logging_steps=1,
+            precision=self.precision,
         )
 
     @property

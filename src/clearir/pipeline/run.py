@@ -41,6 +41,7 @@ from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve
 from clearir.pipeline.config import RunConfig, step_key
 from clearir.pipeline.rows import write_rows
 from clearir.pipeline.steps import Steps, now
+from clearir.precision import resolve_precision
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
 from clearir.report.compare import significance_pairs
 from clearir.report.results import SHIFT_SUFFIX
@@ -82,6 +83,10 @@ class _Runner:
         self.progress = progress
         self.data_dir = str(resolve_data_dir(config.data_dir).absolute())
         _check_files(config, Path(self.data_dir))
+        # What --precision means on this machine: part of every training and evaluation step's key (named
+        # only when it is not fp32, so that fp32 keys stay those of the runs before --precision existed).
+        self.precision = resolve_precision(config.precision)
+        self.precision_key = [self.precision] if self.precision != "fp32" else []
         self.timings: list[PhaseTiming] = []
         self.computed: list[str] = []
         self.reused: list[str] = []
@@ -164,7 +169,7 @@ class _Runner:
         out = self.run_dir / "models" / name
         config = self.config.train_config(str(rows[0]), str(out), loss, str(base.path))
         settings = {k: v for k, v in config.to_dict().items() if k not in ("data", "out", "model", "resume")}
-        key = step_key("train", settings, rows[1], base.key)
+        key = step_key("train", settings, rows[1], base.key, *self.precision_key)
 
         def compute() -> dict[str, Any]:
             result = train(_resumable(config, out), progress=self.progress)
@@ -206,7 +211,7 @@ class _Runner:
         ]
         if shift is not None:
             settings.append(shift.to_dict())
-        key = step_key("eval", RESULTS_LAYOUT, model.key, settings, self.data_dir)
+        key = step_key("eval", RESULTS_LAYOUT, model.key, settings, self.data_dir, *self.precision_key)
 
         def compute() -> dict[str, Any]:
             run = evaluate_model(
@@ -220,6 +225,7 @@ class _Runner:
                 progress=self.progress,
                 shift=shift,
                 data_dir=self.data_dir,
+                precision=c.precision,
             )
             return {
                 "folder": self.rel(folder),
@@ -346,7 +352,7 @@ def run_pipeline(config: RunConfig, console: Console | None = None, progress: bo
     results = RunResults(
         name=runner.run_dir.name,
         created=now(),
-        config=c.to_dict(),
+        config={**c.to_dict(), "precision_resolved": runner.precision},
         versions=package_versions(),
         models=models,
         evaluations=[entry_from_record(r) for e in evaluations.values() for r in e["entries"]],

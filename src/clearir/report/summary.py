@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from clearir.precision import describe
 from clearir.report.compare import comparison_rows, english_retention, headlines
 from clearir.report.results import RunResults
 from clearir.report.tables import SHIFT_NOTE, markdown_table, md_escape, shift_markdown
@@ -19,7 +20,7 @@ def summary_markdown(results: RunResults) -> str:
         f"Created {md_escape(results.created)}; total time {results.total_seconds / 60:.1f} min; "
         f"base model {md_escape(results.base.path)}; "
         f"losses: {md_escape(', '.join(results.losses) or 'none')}; "
-        f"trained on: {md_escape(', '.join(results.train_langs) or 'none')}.",
+        f"trained on: {md_escape(', '.join(results.train_langs) or 'none')}{_precision(results)}.",
         "",
         "## Headline",
         "",
@@ -59,3 +60,11 @@ def summary_markdown(results: RunResults) -> str:
     lines += ["", "## Configuration", "", f"{fence}json", config, fence, "", "## Versions", ""]
     lines += [f"- {md_escape(name)}: {md_escape(version)}" for name, version in results.versions.items()]
     return "\n".join(lines) + "\n"
+
+
+def _precision(results: RunResults) -> str:
+    """``; precision bf16 (auto)`` when the run recorded its precision."""
+    asked, used = results.config.get("precision"), results.config.get("precision_resolved")
+    if not used:
+        return ""
+    return f"; precision {md_escape(describe(str(asked or used), str(used)))}"

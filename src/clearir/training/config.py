@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from clearir.errors import ClearirError
+from clearir.precision import DEFAULT_PRECISION, PRECISIONS, Precision
 
 LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
 SchedulerName = Literal["cosine", "linear", "constant", "constant_with_warmup"]
-Precision = Literal["auto", "fp32", "bf16"]
 JsdQuery = Literal["lang", "en", "both"]
 
 LOSS_NAMES: tuple[str, ...] = get_args(LossName)
 SCHEDULERS: tuple[str, ...] = get_args(SchedulerName)
-PRECISIONS: tuple[str, ...] = get_args(Precision)
 JSD_QUERIES: tuple[str, ...] = get_args(JsdQuery)
 CONFIG_FILE = "clearir_train.json"
 
@@ -45,7 +44,9 @@ class TrainConfig:
         max_seq_length: token limit for passages; max_query_length for questions (``None``: max_seq_length).
         freeze_word_embeddings: keep the word-embedding matrix fixed (most of a multilingual model's weights).
         freeze_layers: keep the embeddings module and the N lowest encoder layers fixed.
-        precision: ``auto`` (bf16 on a CUDA GPU that supports it, else fp32), ``fp32`` or ``bf16``.
+        precision: ``auto`` (bf16 where the CPU or CUDA GPU computes it natively, else fp32), ``fp32`` or
+            ``bf16`` (see :mod:`clearir.precision`): bf16 autocast in the model, float32 master weights and
+            float32 loss maths.
         seed: seeds the data order, dropout and initialisation.
         save_steps, save_total_limit: a checkpoint every ``save_steps`` steps, keeping the last
             ``save_total_limit`` ones.
@@ -86,7 +87,7 @@ class TrainConfig:
     max_query_length: int | None = 32
     freeze_word_embeddings: bool = True
     freeze_layers: int = 0
-    precision: Precision = "auto"
+    precision: Precision = DEFAULT_PRECISION
     seed: int = 42
     save_steps: int = 4
     save_total_limit: int = 2

@@ -17,6 +17,7 @@ def training_section(
     trainable: int,
     total: int,
     train_loss: float,
+    precision: str,
 ) -> str:
     """Markdown: what was trained from what, and a table of every TrainConfig field."""
     lines = [
@@ -29,6 +30,7 @@ def training_section(
         f"- Loss: `{config.loss_label}`",
         f"- Steps: {steps}; mean training loss {train_loss:.4f}",
         f"- Trainable parameters: {trainable:,} of {total:,}",
+        f"- Precision: {precision}",
         "",
         "### clearir hyperparameters",
         "",

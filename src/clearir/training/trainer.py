@@ -30,6 +30,7 @@ from clearir.config import resolve_model
 from clearir.errors import ClearirError, one_line, warn
 from clearir.files import check_dir_target, damage, record_files, staged_dir, write_json
 from clearir.losses import column_prompts
+from clearir.precision import describe, resolve_precision
 from clearir.rows.build import REPORT_FILE
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
 from clearir.training.collator import ColumnLengthCollator
@@ -62,6 +63,7 @@ class TrainResult:
     global_step: int
     train_loss: float
     runtime_s: float
+    precision: str
     rows: int
     trainable_parameters: int
     total_parameters: int
@@ -152,9 +154,9 @@ def _training_args(
     config: TrainConfig, out: Path, prompts: dict[str, str]
 ) -> SentenceTransformerTrainingArguments:
     cuda = torch.cuda.is_available()
-    bf16 = config.precision == "bf16" or (
-        config.precision == "auto" and cuda and torch.cuda.is_bf16_supported()
-    )
+    # bf16: accelerate runs the model's forward under bf16 autocast (float32 master weights, embeddings
+    # returned as float32); the losses compute their scores and softmaxes in float32.
+    bf16 = resolve_precision(config.precision, "cuda" if cuda else "cpu") == "bf16"
     return SentenceTransformerTrainingArguments(
         output_dir=str(out / CHECKPOINTS),
         per_device_train_batch_size=config.batch_size,
@@ -203,6 +205,7 @@ def train(
     trainable, total = count_parameters(model)
     prompts = column_prompts(model, columns)
     args = _training_args(config, out, prompts)
+    precision = "bf16" if args.bf16 else "fp32"
     if config.batch_size * args.world_size > len(rows):
         raise ClearirError(
             f"--batch-size {config.batch_size} x {args.world_size} process(es) is larger than the "
@@ -286,6 +289,7 @@ def train(
             trainable=trainable,
             total=total,
             train_loss=train_loss,
+            precision=describe(config.precision, precision),
         )
     result = TrainResult(
         model_dir=model_dir,
@@ -294,6 +298,7 @@ def train(
         global_step=global_step,
         train_loss=train_loss,
         runtime_s=runtime,
+        precision=precision,
         rows=len(rows),
         trainable_parameters=trainable,
         total_parameters=total,
