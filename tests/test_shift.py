@@ -47,7 +47,7 @@ def tiny():
 
 
 def test_vector_is_the_mean_difference_on_a_toy_example(tiny) -> None:
-    vectors = fit_vectors(TextEncoder(tiny, progress=False), [TOY], "fp")
+    vectors = fit_vectors(TextEncoder(tiny, progress=False, precision="fp32"), [TOY], "fp")
     direct = tiny.encode(TOY.texts, prompt="passage: ", normalize_embeddings=True)
     pivot = tiny.encode(TOY.pivot_texts, prompt="passage: ", normalize_embeddings=True)
     np.testing.assert_allclose(vectors.vectors["de"], direct.mean(0) - pivot.mean(0), atol=1e-6)

@@ -46,6 +46,8 @@ def test_two_processes_train_like_one_process_on_the_same_global_batch(tmp_path:
         "--max-seq-length",
         "32",
         "--gather-across-devices",
+        "--precision",
+        "fp32",  # the bit-level comparison is of the fp32 arithmetic
     ]
     clearir = Path(sys.executable).with_name("clearir")
     command = [
@@ -80,6 +82,7 @@ def test_two_processes_train_like_one_process_on_the_same_global_batch(tmp_path:
             max_seq_length=32,
             gather_across_devices=True,
             batch_size=8,
+            precision="fp32",
         )
     )
     distributed, reference = weights(tmp_path / "ddp" / "model"), weights(single.model_dir)
