@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clearir.config import DATA_DIR_HELP, home_dir
+from clearir.cli import encode_options
+from clearir.config import home_dir
 from clearir.errors import ClearirError
 from clearir.files import check_dir_target, check_name
-from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, check_precision
+from clearir.precision import check_precision
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -54,21 +55,15 @@ def eval_command(
     model_name: str = typer.Option(
         None, "--model-name", help="Results folder name (default: the model directory's name)."
     ),
-    batch_size: int = typer.Option(32, "--batch-size", help="Texts per forward pass."),
-    max_seq_length: int = typer.Option(
-        None, "--max-seq-length", help="Token limit per text (default: the model's own)."
-    ),
-    cache: bool = typer.Option(
-        True,
-        "--cache/--no-cache",
-        help="Reuse embeddings from the on-disk cache in $CLEARIR_HOME/embeddings.",
-    ),
+    batch_size: int = encode_options.BATCH_SIZE,
+    max_seq_length: int = encode_options.MAX_SEQ_LENGTH,
+    cache: bool = encode_options.CACHE,
     max_queries: int = typer.Option(
         None,
         "--max-queries",
         help="Use N questions per task (the same ones in every language) (default: all).",
     ),
-    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: str = encode_options.DATA_DIR,
     faiss: bool = typer.Option(False, "--faiss", help="Search with FAISS (needs the faiss extra)."),
     top_k: int = typer.Option(100, "--top-k", help="Documents retrieved per query for the ranking metrics."),
     per_query: bool = typer.Option(
@@ -105,9 +100,7 @@ def eval_command(
     shift_max_pairs: int = typer.Option(
         400, "--shift-max-pairs", help="Parallel pairs per language for --shift auto (0: all)."
     ),
-    precision: str = typer.Option(
-        DEFAULT_PRECISION, "--precision", help=f"Encoding precision: {PRECISION_HELP}"
-    ),
+    precision: str = encode_options.PRECISION,
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
     on your own BEIR-format set (--beir)."""

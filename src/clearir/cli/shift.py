@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from clearir.cli import encode_options
 from clearir.cli.eval import _split
 from clearir.config import home_dir, resolve_model
 from clearir.errors import ClearirError
@@ -41,16 +42,11 @@ def fit(
     out: str = typer.Option(
         None, "--out", help="Vectors file (default: beside the model directory, <model>.shift.safetensors)."
     ),
-    data_dir: str = typer.Option(None, "--data-dir", help="Data directory (default: $CLEARIR_DATA_DIR)."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Texts per forward pass."),
-    max_seq_length: int = typer.Option(
-        None, "--max-seq-length", help="Token limit per text (default: the model's own)."
-    ),
-    cache: bool = typer.Option(
-        True,
-        "--cache/--no-cache",
-        help="Reuse embeddings from the on-disk cache in $CLEARIR_HOME/embeddings.",
-    ),
+    data_dir: str = encode_options.DATA_DIR,
+    batch_size: int = encode_options.BATCH_SIZE,
+    max_seq_length: int = encode_options.MAX_SEQ_LENGTH,
+    cache: bool = encode_options.CACHE,
+    precision: str = encode_options.PRECISION,
 ) -> None:
     """Estimate v_L = mean(L texts) - mean(their English translations), encoded with the documents' prompt,
     and save them with the model's fingerprint and the texts' provenance (use with `clearir eval --shift`)."""
@@ -85,7 +81,9 @@ def fit(
     fingerprint = model_fingerprint(loaded, source)
     if max_seq_length is not None:
         set_max_seq_length(loaded, max_seq_length)
-    encoder = TextEncoder(loaded, batch_size, home_dir() / "embeddings" if cache else None, source=source)
+    encoder = TextEncoder(
+        loaded, batch_size, home_dir() / "embeddings" if cache else None, source=source, precision=precision
+    )
     vectors = fit_vectors(encoder, texts, fingerprint)
     path = vectors.save(out)
     console = Console(stderr=True)
