@@ -16,14 +16,7 @@ from clearir.errors import ClearirError
 from clearir.evaluation.encoder import TextEncoder
 from clearir.losses import CLEARLoss, RowEmbeddings
 from clearir.losses.functional import cosine_scores
-from clearir.precision import (
-    autocast,
-    bf16_linear_weights,
-    cpu_flags,
-    cpu_has_bf16,
-    describe,
-    resolve_precision,
-)
+from clearir.precision import cpu_flags, cpu_has_bf16, describe, resolve_precision
 from clearir.training.config import TrainConfig
 from clearir.training.trainer import _training_args
 from tests.test_losses_cached import assert_same, reference_with_dropout, step
@@ -111,22 +104,6 @@ def test_bf16_encoding_is_close_to_fp32_and_puts_the_weights_back() -> None:
         torch.equal(after[name], tensor) and after[name].dtype == tensor.dtype
         for name, tensor in before.items()
     )
-
-
-def test_linear_weights_rounded_once_give_autocast_bit_for_bit() -> None:
-    model = make_tiny_model().eval()
-    storage = {name: (param.data_ptr(), param.dtype) for name, param in model.named_parameters()}
-    inputs = model.tokenize(TEXTS)
-    with torch.no_grad(), autocast("bf16"):
-        plain = model(dict(inputs))["sentence_embedding"]
-        with bf16_linear_weights(model, "bf16"):
-            assert model[0].auto_model.encoder.layer[0].intermediate.dense.weight.dtype == torch.bfloat16
-            rounded = model(dict(inputs))["sentence_embedding"]
-    assert torch.equal(plain, rounded)
-    assert {n: (p.data_ptr(), p.dtype) for n, p in model.named_parameters()} == storage  # put back
-    with pytest.raises(RuntimeError), bf16_linear_weights(model, "bf16"):
-        raise RuntimeError("an error inside")
-    assert {n: (p.data_ptr(), p.dtype) for n, p in model.named_parameters()} == storage
 
 
 def test_cache_folders_differ_by_precision(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ Embeddings and losses stay float32 either way: bf16 is used inside the model onl
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -72,31 +71,6 @@ def autocast(precision: Resolved, device: str | torch.device = "cpu") -> context
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
-
-
-@contextlib.contextmanager
-def bf16_linear_weights(model: torch.nn.Module, precision: Resolved) -> Iterator[None]:
-    """For inference under :func:`autocast` in bf16: every ``nn.Linear``'s weight and bias held in bf16 for
-    the duration, the float32 tensors put back afterwards (also on error).
-
-    Autocast rounds those float32 tensors to bf16 at every call; rounding them once gives the very same
-    bf16 operands (the same results, bit for bit) without the per-call copies. Nothing happens in fp32.
-    """
-    if precision == "fp32":
-        yield
-        return
-    saved: list[tuple[torch.nn.Parameter, torch.Tensor]] = []
-    try:
-        for module in model.modules():
-            if isinstance(module, torch.nn.Linear):
-                for param in (module.weight, module.bias):
-                    if param is not None and param.dtype == torch.float32:
-                        saved.append((param, param.data))
-                        param.data = param.data.to(torch.bfloat16)
-        yield
-    finally:
-        for param, data in saved:
-            param.data = data
 
 
 def describe(precision: str, resolved: str) -> str:

@@ -8,9 +8,8 @@ encoded again. The fingerprint hashes the model's weights, prompts, maximum sequ
 length and module layout: a fine-tuned model never reuses its base model's vectors, and bf16 and fp32
 embeddings never mix.
 
-In bf16 (:mod:`clearir.precision`) the model runs under ``torch.autocast`` (bf16 matrix products; layer norms
-and softmaxes in float32), with the linear layers' weights rounded to bf16 once per encoding rather than at
-every call (the same operands), and the embeddings are normalized in float32. Weights cast to bf16 were
+In bf16 (:mod:`clearir.precision`) the model runs under ``torch.autocast`` (bf16 matrix products, float32
+weights, layer norms and softmaxes) and the embeddings are normalized in float32. Weights cast to bf16 were
 faster but moved XQuAD nDCG@10 by up to 0.007 (``bench/bench_precision.py``).
 """
 
@@ -32,7 +31,7 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.errors import ClearirError, one_line, warn
 from clearir.files import write_bytes
-from clearir.precision import DEFAULT_PRECISION, Resolved, autocast, bf16_linear_weights, resolve_precision
+from clearir.precision import DEFAULT_PRECISION, Resolved, autocast, resolve_precision
 
 Key = tuple[str, str]  # (prompt, text); prompt "" means none
 
@@ -255,7 +254,6 @@ class TextEncoder:
         )
         with (
             autocast(self.precision, self.model.device),
-            bf16_linear_weights(self.model, self.precision),
             Progress(*columns, disable=not self.progress, transient=True) as bar,
         ):
             job = bar.add_task("encode", total=len(items), rate="-")
