@@ -27,10 +27,7 @@ from clearir.data.registry import DATASETS, available
 from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import mteb_subset
 from clearir.evaluation.scenarios import SCENARIOS, RetrievalTask, build_tasks, eval_dataset
-from clearir.metrics.multigold import evaluate_multigold
-
-# Complete@k cut-offs, as clearir eval reports them.
-COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
+from clearir.metrics.multigold import COMPLETE_KS, evaluate_multigold
 
 # Per dataset: the TaskMetadata facts of the source data (as in mteb's own task of that data).
 _SOURCES: dict[str, dict[str, Any]] = {

@@ -28,13 +28,12 @@ from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
 from clearir.evaluation.search import Backend
 from clearir.evaluation.search import top_k as search_top_k
 from clearir.files import check_dir_target, check_name
-from clearir.metrics.multigold import gold_ranks, inclination, max_rank
+from clearir.metrics.multigold import COMPLETE_KS, gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
 from clearir.precision import DEFAULT_PRECISION
 from clearir.shift import Shift, ShiftSettings, prepare_shift
 
-COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
 # Queries whose full score rows are held at once for the multi-gold metrics.
 _RANK_BLOCK = 256
 

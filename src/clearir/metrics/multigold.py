@@ -84,6 +84,10 @@ def _count_above(
     return counts
 
 
+# The Complete@k cut-offs clearir reports.
+COMPLETE_KS: tuple[int, ...] = (1, 5, 10, 20)
+
+
 def gold_ranks(
     qrels: Qrels, query_ids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray
 ) -> dict[str, dict[str, int]]:
@@ -158,7 +162,7 @@ def evaluate_multigold(
     scores: np.ndarray,
     doc_langs: Sequence[str] | None = None,
     query_lang: str | None = None,
-    ks: Sequence[int] = (1, 5, 10, 20),
+    ks: Sequence[int] = COMPLETE_KS,
     other_lang: str = "en",
 ) -> dict[str, float]:
     """Summary over queries: ``max_rank_mean``, ``max_rank_median``, ``complete_at_{k}`` and, when

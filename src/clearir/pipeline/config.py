@@ -170,33 +170,18 @@ class RunConfig:
                     )
 
     def train_config(self, data: str, out: str, loss: str, model: str | None) -> TrainConfig:
-        """The ``clearir train`` settings of one fine-tuned model of this run."""
+        """The ``clearir train`` settings of one fine-tuned model of this run: every setting the two share by
+        name (but the base model and the output), ``steps`` as ``max_steps``, one checkpoint kept."""
+        shared = {name: getattr(self, name) for name in _TRAIN_SHARED}
         return TrainConfig(
             data=data,
             out=out,
             model=model,
             loss=loss,
-            alpha=self.alpha,
-            beta=self.beta,
-            kl=self.kl,
-            symmetric_kl=self.symmetric_kl,
-            bidirectional_reverse=self.bidirectional_reverse,
-            num_negatives=self.num_negatives,
-            scale=self.scale,
-            mini_batch_size=self.mini_batch_size,
-            batch_size=self.batch_size,
-            lr=self.lr,
             max_steps=self.steps,
-            warmup_ratio=self.warmup_ratio,
-            scheduler=self.scheduler,
-            max_seq_length=self.max_seq_length,
-            max_query_length=self.max_query_length,
-            freeze_layers=self.freeze_layers,
-            seed=self.seed,
-            save_steps=self.save_steps,
             save_total_limit=1,
             logging_steps=1,
-            precision=self.precision,
+            **shared,
         )
 
     @property
@@ -210,6 +195,10 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The fine-tuning settings RunConfig passes to TrainConfig under the same name.
+_TRAIN_SHARED = tuple(sorted((set(_TRAIN) & {f.name for f in fields(RunConfig)}) - {"model", "out"}))
 
 
 def _flag(name: str) -> str:
