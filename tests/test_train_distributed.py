@@ -69,6 +69,11 @@ def test_two_processes_train_like_one_process_on_the_same_global_batch(tmp_path:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
+    # The checkpoint is renamed into place only after both ranks wrote their RNG state into it.
+    checkpoint = tmp_path / "ddp" / "checkpoints" / "checkpoint-2"
+    written = {p.name for p in checkpoint.iterdir()}
+    assert {"rng_state_0.pth", "rng_state_1.pth", "model.safetensors"} <= written
+    assert not (tmp_path / "ddp" / "checkpoints" / ".staging").exists()
 
     single = train(
         TrainConfig(

@@ -70,6 +70,11 @@ class TrainResult:
     resumed_from: Path | None
 
 
+def _barrier() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 class ClearirTrainer(SentenceTransformerTrainer):
     """SentenceTransformerTrainer that stops on a non-finite loss or gradient before the optimizer uses it,
     and whose checkpoints appear complete or not at all (written to a staging folder with a record of their
@@ -81,15 +86,22 @@ class ClearirTrainer(SentenceTransformerTrainer):
         run_dir = super()._get_output_dir(trial)
         return os.path.join(run_dir, _STAGING) if self._staging else run_dir
 
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        # transformers calls _save on every rank; sentence-transformers' _save assumes the writer rank only
+        if self.args.should_save:
+            super()._save(output_dir, state_dict)
+
     def _save_checkpoint(self, model: torch.nn.Module, trial: Any) -> None:
         run_dir = Path(self._get_output_dir(trial))
         name = f"checkpoint-{self.state.global_step}"
         if self.args.should_save:
             shutil.rmtree(run_dir / _STAGING, ignore_errors=True)  # left by a run that died while saving
+        _barrier()  # every rank writes its RNG state into the staging folder: none starts before it is clean
         self._staging = True
         try:
             with _writing(f"the checkpoint {run_dir / name}"):
                 super()._save_checkpoint(model, trial)
+            _barrier()  # ... and the writer renames it only once every rank has written
         except BaseException:
             if self.args.should_save:
                 shutil.rmtree(run_dir / _STAGING, ignore_errors=True)
