@@ -42,11 +42,11 @@ from clearir.config import data_dir, resolve_model
 from clearir.evaluation.encoder import Key, TextEncoder
 from clearir.evaluation.engine import encoding_inputs, evaluate_model, load_model
 from clearir.evaluation.scenarios import build_tasks
+from clearir.experiment.preset import RunConfig
+from clearir.experiment.rows import write_rows
 from clearir.files import write_json
 from clearir.losses import CLEARLoss, column_prompts
 from clearir.losses.columns import QUERY_ROLES, parse_columns
-from clearir.pipeline.config import RunConfig
-from clearir.pipeline.rows import write_rows
 from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
 from clearir.training.config import TrainConfig

@@ -19,9 +19,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from clearir.experiment.pipeline import run_pipeline
+from clearir.experiment.preset import RunConfig
 from clearir.files import write_json
-from clearir.pipeline.config import RunConfig
-from clearir.pipeline.run import run_pipeline
 from clearir.report.results import package_versions
 
 OUT = Path(__file__).resolve().parent / "out"

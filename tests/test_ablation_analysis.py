@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from clearir.ablation.analysis import VS_BASE, Analysis, PairedTest, analyse, reference_value
-from clearir.ablation.grid import Plan, load_plan
-from clearir.ablation.plots import plot_lines, render_plots
-from clearir.ablation.settings import Run
-from clearir.ablation.store import Target, Values, targets_of
+from clearir.experiment.analysis import VS_BASE, Analysis, PairedTest, analyse, reference_value
+from clearir.experiment.grid import Plan, load_plan
+from clearir.experiment.plots import plot_lines, render_plots
+from clearir.experiment.settings import Run
+from clearir.experiment.store import Target, Values, targets_of
 from clearir.metrics.significance import holm
 
 N = 200

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from clearir.ablation.grid import load_plan, parse_shard
-from clearir.ablation.settings import DEFAULT_RUN, RunSettings
 from clearir.cli.main import main
 from clearir.errors import ClearirError
-from clearir.pipeline.config import RunConfig
+from clearir.experiment.grid import load_plan, parse_shard
+from clearir.experiment.preset import RunConfig
+from clearir.experiment.settings import DEFAULT_RUN, RunSettings
 
 REPO = Path(__file__).resolve().parents[1]
 

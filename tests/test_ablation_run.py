@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-import clearir.ablation.runner as runner_module
-from clearir.ablation.grid import load_plan
-from clearir.ablation.report import write_ablation_report
-from clearir.ablation.runner import run_ablation
-from clearir.ablation.store import DONE_FILE, RUNS_DIR, load_finished
+import clearir.experiment.runner as runner_module
 from clearir.cli.main import main
 from clearir.errors import ClearirError
+from clearir.experiment.grid import load_plan
+from clearir.experiment.report import write_ablation_report
+from clearir.experiment.runner import run_ablation
+from clearir.experiment.store import DONE_FILE, RUNS_DIR, load_finished
 from tests.tiny_model import make_tiny_model
 
 REPORT = ["ablation.json", "summary.md", "report.html", "vs_loss.png"]

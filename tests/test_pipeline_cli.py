@@ -8,7 +8,7 @@ import pytest
 
 from clearir.cli.main import main
 from clearir.errors import ClearirError
-from clearir.pipeline.config import RunConfig, step_key
+from clearir.experiment.preset import RunConfig, step_key
 from clearir.training.config import TrainConfig
 
 

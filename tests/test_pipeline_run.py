@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from transformers import TrainerCallback
 
-import clearir.pipeline.run as pipeline_run
+import clearir.experiment.pipeline as pipeline_run
 from clearir.evaluation.results import TASKS_DIR, clearir_folder
-from clearir.pipeline.config import RunConfig
-from clearir.pipeline.run import run_pipeline
-from clearir.pipeline.steps import read_log
+from clearir.experiment.pipeline import run_pipeline
+from clearir.experiment.preset import RunConfig
+from clearir.experiment.steps import read_log
 from clearir.report import load_results
 from tests.tiny_model import make_tiny_model
 

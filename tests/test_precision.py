@@ -243,8 +243,8 @@ def test_bad_precision_is_a_clear_error() -> None:
 
 
 def test_ablation_precision_is_shared_and_keys_the_evaluation() -> None:
-    from clearir.ablation.grid import load_plan
-    from clearir.ablation.store import eval_key
+    from clearir.experiment.grid import load_plan
+    from clearir.experiment.store import eval_key
 
     fp32 = load_plan(set_=["langs=de", "precision=fp32"])
     bf16 = load_plan(set_=["langs=de", "precision=bf16"])

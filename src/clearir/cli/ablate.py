@@ -55,8 +55,8 @@ def ablate_command(
     seeds), evaluate each like `clearir run`, and report paired tests against the base model and between
     settings (mean ± std over seeds, Holm-corrected p-values, plain verdicts) in --out. Finished runs,
     training rows and base-model embeddings are reused; run shards on several machines, then --report-only."""
-    from clearir.ablation.grid import load_plan, parse_shard
-    from clearir.ablation.store import read_done, run_dir
+    from clearir.experiment.grid import load_plan, parse_shard
+    from clearir.experiment.store import read_done, run_dir
 
     plan = load_plan(grid, vary or [], set_ or [], out, model)
     index, count = parse_shard(shard)
@@ -76,7 +76,7 @@ def ablate_command(
         stdout.print(table)
         return
     if not report_only:
-        from clearir.ablation.runner import run_ablation
+        from clearir.experiment.runner import run_ablation
 
         outcome = run_ablation(plan, (index, count), Console(stderr=True))
         minutes = outcome.seconds / 60
@@ -84,7 +84,7 @@ def ablate_command(
             f"{len(outcome.trained)} runs trained, {len(outcome.reused)} reused in {minutes:.1f} min",
             markup=False,
         )
-    from clearir.ablation.report import HTML_FILE, rich_summary, write_ablation_report
+    from clearir.experiment.report import HTML_FILE, rich_summary, write_ablation_report
 
     _, finished, analysis = write_ablation_report(plan)
     stdout.print(rich_summary(plan, analysis))

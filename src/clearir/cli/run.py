@@ -11,7 +11,7 @@ from clearir.cli.clear_options import CLEAR_OPTIONS
 from clearir.config import DATA_DIR_HELP
 from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
 from clearir.errors import ClearirError
-from clearir.pipeline.config import QA_SCENARIOS, RunConfig, defaults
+from clearir.experiment.preset import QA_SCENARIOS, RunConfig, defaults
 from clearir.precision import PRECISION_HELP
 from clearir.rows.mining import WINDOW_SYNTAX, format_window, parse_window
 from clearir.rows.sources import TRAIN_FILES_SYNTAX
@@ -108,7 +108,7 @@ def run_command(
 ) -> None:
     """Fine-tune one model per (language, loss), evaluate them and the base model in every cross-lingual
     direction and mixed pool, and write the report (summary.md, PNGs, report.html, results.json) to --out."""
-    from clearir.pipeline.run import run_pipeline
+    from clearir.experiment.pipeline import run_pipeline
     from clearir.report import rich_table
     from clearir.report.compare import comparison_rows, english_retention, headlines, shift_tables
 

@@ -11,7 +11,7 @@
    ``clearir.report.compare.significance_pairs``), and the report (``summary.md``, PNGs, ``report.html``,
    ``results.json``) in ``<run>``.
 
-Each step records its settings' hash when it finishes (:mod:`clearir.pipeline.steps`); running again with the
+Each step records its settings' hash when it finishes; running again with the
 same ``--out`` reuses finished steps, redoes those whose settings changed, and continues an interrupted
 fine-tuning from its last checkpoint.
 """
@@ -35,12 +35,12 @@ from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
 from clearir.evaluation.results import RESULTS_LAYOUT, clearir_folder
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
+from clearir.experiment.collect import entry_from_record, eval_entries, loss_curve, significance
+from clearir.experiment.preset import RunConfig, step_key
+from clearir.experiment.rows import write_rows
+from clearir.experiment.steps import Steps, now
 from clearir.files import check_dir_target
 from clearir.model.build import build_model, read_manifest
-from clearir.pipeline.collect import entry_from_record, eval_entries, loss_curve, significance
-from clearir.pipeline.config import RunConfig, step_key
-from clearir.pipeline.rows import write_rows
-from clearir.pipeline.steps import Steps, now
 from clearir.precision import resolve_precision
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
 from clearir.report.compare import significance_pairs

@@ -40,7 +40,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from clearir.ablation.settings import (
+from clearir.errors import ClearirError
+from clearir.experiment.settings import (
     DEFAULT_RUN,
     RUN_KEYS,
     SHARED_KEYS,
@@ -54,7 +55,6 @@ from clearir.ablation.settings import (
     coerce,
     irrelevant,
 )
-from clearir.errors import ClearirError
 from clearir.rows.mining import format_window
 
 SECTIONS = ("description", "shared", "fixed", "grid")

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearir.ablation.grid import Plan
-from clearir.ablation.settings import Run
 from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
 from clearir.evaluation.results import RESULTS_LAYOUT
+from clearir.experiment.collect import PER_QUERY, entry_from_record, read_per_query
+from clearir.experiment.grid import Plan
+from clearir.experiment.preset import step_key
+from clearir.experiment.settings import Run
 from clearir.model.build import read_manifest
-from clearir.pipeline.collect import PER_QUERY, entry_from_record, read_per_query
-from clearir.pipeline.config import step_key
 from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
 from clearir.report.results import ENGLISH
@@ -176,7 +176,7 @@ def load_finished(plan: Plan) -> Finished:
 
 def load_values(folder: Path, entries: Sequence[dict[str, Any]], langs: Sequence[str]) -> Values:
     """The per-query values of the focus targets of ``langs`` from an evaluation's folder, where ``entries``
-    are its records (``clearir.pipeline.collect.eval_entries``)."""
+    are its records (``clearir.experiment.collect.eval_entries``)."""
     values: Values = {}
     for record in entries:
         entry = entry_from_record(record)

@@ -12,7 +12,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from clearir.ablation.analysis import (
+from clearir.evaluation.results import clearir_folder
+from clearir.experiment.analysis import (
     ENGLISH_TOLERANCE,
     VS_BASE,
     Analysis,
@@ -20,10 +21,10 @@ from clearir.ablation.analysis import (
     PairedTest,
     analyse,
 )
-from clearir.ablation.grid import Plan
-from clearir.ablation.plots import render_plots
-from clearir.ablation.render import Block, Cell, Section, html_page, markdown
-from clearir.ablation.store import (
+from clearir.experiment.grid import Plan
+from clearir.experiment.plots import render_plots
+from clearir.experiment.steps import now
+from clearir.experiment.store import (
     BASE_NAME,
     EVAL_DIR,
     MODEL_NAME,
@@ -34,9 +35,8 @@ from clearir.ablation.store import (
     load_values,
     run_dir,
 )
-from clearir.evaluation.results import clearir_folder
 from clearir.files import write_bytes, write_json, write_text
-from clearir.pipeline.steps import now
+from clearir.report.blocks import Block, Cell, Section, html_page, markdown
 from clearir.report.compare import METRIC_BY_KEY
 from clearir.report.results import package_versions
 
@@ -237,7 +237,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
     }
 
 
-# -- the report's content (rendered as markdown and HTML by clearir.ablation.render)
+# -- the report's content (rendered as markdown and HTML by clearir.report.blocks)
 
 
 def _quality(test: PairedTest | None) -> str:

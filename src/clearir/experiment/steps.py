@@ -1,7 +1,7 @@
 """Finished steps of a run, so that running it again reuses them and an interrupted run resumes.
 
 ``<run>/steps/<step>.json`` holds ``{"step", "key", "seconds", "finished", "result"}``; the ``key`` hashes the
-settings the step was made from (see ``clearir.pipeline.config.step_key``), so a step whose settings changed
+settings the step was made from (see ``clearir.experiment.preset.step_key``), so a step whose settings changed
 is done again. ``<run>/steps.jsonl`` logs every step of every invocation as ``computed`` or ``reused``.
 """
 

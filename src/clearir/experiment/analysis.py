@@ -5,7 +5,7 @@ testing, so each test asks whether the configuration differs on these queries (p
 the p-value, paired bootstrap for the 95% interval, both over queries); the per-seed differences and how many
 seeds agree in sign are given beside it, and every metric as mean ± std over seeds.
 
-Comparisons (each on the focus targets of ``clearir.ablation.store.FOCUS``):
+Comparisons (each on the focus targets of ``clearir.experiment.store.FOCUS``):
 
 - family ``vs base``: every configuration against the base model;
 - one family per varied setting: each configuration against the one that differs only in that setting, at
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from clearir.ablation.grid import Plan
-from clearir.ablation.settings import DEFAULT_RUN, RunSettings, config_id, irrelevant
-from clearir.ablation.store import Target, Values, targets_of
+from clearir.experiment.grid import Plan
+from clearir.experiment.settings import DEFAULT_RUN, RunSettings, config_id, irrelevant
+from clearir.experiment.store import Target, Values, targets_of
 from clearir.metrics.significance import compare, holm, mean_std
 from clearir.report.compare import METRIC_BY_KEY
 

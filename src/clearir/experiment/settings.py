@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from clearir.errors import ClearirError
-from clearir.pipeline.config import QA_SCENARIOS, defaults, step_key
+from clearir.experiment.preset import QA_SCENARIOS, defaults, step_key
 from clearir.precision import PRECISIONS
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from clearir.ablation.analysis import Analysis, Config
-from clearir.ablation.grid import Plan, format_setting
-from clearir.ablation.settings import irrelevant
-from clearir.ablation.store import Target
+from clearir.experiment.analysis import Analysis, Config
+from clearir.experiment.grid import Plan, format_setting
+from clearir.experiment.settings import irrelevant
+from clearir.experiment.store import Target
 from clearir.report.compare import METRIC_BY_KEY
 from clearir.report.plots import BASE_COLOR, DPI, LOSS_COLORS
 

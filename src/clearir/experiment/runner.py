@@ -19,9 +19,19 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from clearir.ablation.grid import Plan
-from clearir.ablation.settings import Run
-from clearir.ablation.store import (
+from clearir.config import data_dir as resolve_data_dir
+from clearir.config import home_dir, resolve_model
+from clearir.errors import ClearirError
+from clearir.evaluation.engine import evaluate_model
+from clearir.evaluation.results import remove_results
+from clearir.evaluation.scenarios import RetrievalTask, build_tasks
+from clearir.experiment.collect import eval_entries
+from clearir.experiment.grid import Plan
+from clearir.experiment.preset import step_key
+from clearir.experiment.rows import write_rows
+from clearir.experiment.settings import Run
+from clearir.experiment.steps import now
+from clearir.experiment.store import (
     BASE_NAME,
     DONE_FILE,
     EVAL_DIR,
@@ -36,18 +46,8 @@ from clearir.ablation.store import (
     run_dir,
     run_key,
 )
-from clearir.config import data_dir as resolve_data_dir
-from clearir.config import home_dir, resolve_model
-from clearir.errors import ClearirError
-from clearir.evaluation.engine import evaluate_model
-from clearir.evaluation.results import remove_results
-from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import write_json
 from clearir.model.build import build_default_model
-from clearir.pipeline.collect import eval_entries
-from clearir.pipeline.config import step_key
-from clearir.pipeline.rows import write_rows
-from clearir.pipeline.steps import now
 from clearir.rows.build import REPORT_FILE
 from clearir.rows.sources import own_data_settings
 from clearir.training.config import CONFIG_FILE, TrainConfig
@@ -242,7 +242,7 @@ def run_ablation(
 ) -> AblationOutcome:
     """Run shard ``shard`` (index, count) of ``plan``: the base model's evaluation, then each of its runs
     that is not done yet (see the module doc). The report is written separately
-    (``clearir.ablation.report.write_ablation_report``)."""
+    (``clearir.experiment.report.write_ablation_report``)."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
     outcome = AblationOutcome()
