@@ -1,8 +1,8 @@
-"""``clearir ablate``: a grid of fine-tuning runs, reused where finished, with paired statistics."""
+"""``clearir ablate``: any grid of runs on the experiment engine, reused where finished, with paired
+statistics."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from clearir.files import check_dir_target
+from clearir.experiment.settings import RUN_KEYS, SHARED_KEYS
 
 _GRID_HELP = (
     "Grid file (TOML) with the tables shared (base model, evaluation), fixed (run settings) and grid (axes: "
@@ -24,18 +24,20 @@ def ablate_command(
         list[str] | None,
         typer.Option(
             "--vary",
-            help="An axis KEY=V1,V2 (repeatable; replaces the file's axis), e.g. loss=infonce,clear.",
+            help=f"An axis KEY=V1,V2 (repeatable; replaces the file's axis), e.g. loss=infonce,clear. "
+            f"Run settings: {', '.join(RUN_KEYS)}.",
         ),
     ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="A fixed run setting or shared setting KEY=VALUE (repeatable), e.g. steps=8.",
+            help=f"A fixed run setting or shared setting KEY=VALUE (repeatable), e.g. steps=8. Shared "
+            f"settings: {', '.join(SHARED_KEYS)}.",
         ),
     ] = None,
     out: str = typer.Option(
-        None, "--out", help="Ablation directory (default: the grid's, else runs/ablation)."
+        None, "--out", help="Experiment directory (default: the grid's, else runs/ablation)."
     ),
     model: str = typer.Option(
         None, "--model", help="Base model directory (default: the built default model)."
@@ -56,34 +58,41 @@ def ablate_command(
     settings (mean ± std over seeds, Holm-corrected p-values, plain verdicts) in --out. Finished runs,
     training rows and base-model embeddings are reused; run shards on several machines, then --report-only."""
     from clearir.experiment.grid import load_plan, parse_shard
-    from clearir.experiment.store import read_done, run_dir
+    from clearir.experiment.store import check_layout, load_finished
 
     plan = load_plan(grid, vary or [], set_ or [], out, model)
     index, count = parse_shard(shard)
-    check_dir_target(Path(plan.out), "--out")
     stdout = Console(soft_wrap=True)
     if not stdout.is_terminal:
         stdout = Console(soft_wrap=True, width=160)
     if dry_run:
+        if plan.out.is_dir() and any(plan.out.iterdir()):
+            check_layout(plan.out)
+        done = load_finished(plan, required=False).runs
         table = Table(title=Text(f"{len(plan.runs)} runs → {plan.out}"), header_style="bold")
         for name in ("#", "shard", "run", "id", "done"):
             table.add_column(name)
         for position, run in enumerate(plan.runs):
-            done = "yes" if read_done(run_dir(plan, run)) else ""
             table.add_row(
-                str(position), f"{position % count}/{count}", Text(plan.label(run.settings)), run.id, done
+                str(position),
+                f"{position % count}/{count}",
+                Text(plan.label(run.settings)),
+                run.id,
+                "yes" if run.id in done else "",
             )
         stdout.print(table)
         return
     if not report_only:
-        from clearir.experiment.runner import run_ablation
+        from clearir.experiment.runner import run_experiment
 
-        outcome = run_ablation(plan, (index, count), Console(stderr=True))
+        outcome = run_experiment(plan, (index, count), Console(stderr=True))
         minutes = outcome.seconds / 60
         stdout.print(
-            f"{len(outcome.trained)} runs trained, {len(outcome.reused)} reused in {minutes:.1f} min",
+            f"{len(outcome.trained)} runs trained, {len(outcome.reused_runs)} reused in {minutes:.1f} min",
             markup=False,
         )
+    elif plan.out.is_dir():
+        check_layout(plan.out)
     from clearir.experiment.report import HTML_FILE, rich_summary, write_ablation_report
 
     _, finished, analysis = write_ablation_report(plan)

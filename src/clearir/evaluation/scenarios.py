@@ -26,6 +26,7 @@ from clearir.data.records import Corpus, Paragraph, Question
 from clearir.data.registry import DATASETS, available, check_language, load_corpus
 from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import MtebSubset, mteb_subset
+from clearir.evaluation.settings import QA_SCENARIOS
 from clearir.metrics.ranking import Qrels
 
 
@@ -114,7 +115,6 @@ class EvalDataset:
     split: str = "test"
 
 
-_QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
 EVAL_DATASETS: dict[str, EvalDataset] = {
     d.name: d
     for d in (
@@ -124,7 +124,7 @@ EVAL_DATASETS: dict[str, EvalDataset] = {
             "XQuAD",
             "https://github.com/google-deepmind/xquad",
             "7d30520",
-            _QA_SCENARIOS,
+            QA_SCENARIOS,
             split="validation",
         ),
         EvalDataset(
@@ -132,12 +132,12 @@ EVAL_DATASETS: dict[str, EvalDataset] = {
             "MLQA-R",
             "https://github.com/google-research-datasets/lareqa",
             "354d67d",
-            _QA_SCENARIOS,
+            QA_SCENARIOS,
             optional_scenarios=("crosslingual-wide",),
             split="validation",
         ),
         EvalDataset(
-            "belebele", "Belebele", "https://github.com/facebookresearch/belebele", "v1", _QA_SCENARIOS
+            "belebele", "Belebele", "https://github.com/facebookresearch/belebele", "v1", QA_SCENARIOS
         ),
         # Symmetric task: both sides are sentences, so both get the query prompt.
         EvalDataset(

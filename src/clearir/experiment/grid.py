@@ -50,10 +50,11 @@ from clearir.experiment.settings import (
     RunSettings,
     SharedSettings,
     canonical,
+    check_eval_langs,
     check_run,
     check_shared,
-    coerce,
     irrelevant,
+    setting_value,
 )
 from clearir.rows.mining import format_window
 
@@ -103,6 +104,14 @@ class Plan:
         parts = [format_setting(k, getattr(settings, k)) for k in self.varying if k not in skip]
         return " · ".join(parts) or "default"
 
+    def name(self, run: Run) -> str:
+        """The run's name in logs and the models report: loss and languages, then the other varying
+        settings, e.g. ``clear-de``, ``clear-de-seed=43``."""
+        rest = self.label(run.settings).split(" · ")
+        parts = [run.settings.loss, run.settings.langs]
+        parts += [p for p in rest if p not in parts and p != "default"]
+        return "-".join(parts)
+
     def shard(self, index: int, count: int) -> list[Run]:
         """Shard ``index`` of ``count``: every ``count``-th run from ``index``."""
         return [run for position, run in enumerate(self.runs) if position % count == index]
@@ -144,6 +153,18 @@ def load_plan(
     applied on top."""
     source = str(grid_file) if grid_file is not None else "flags"
     doc = _read_toml(Path(grid_file)) if grid_file is not None else {}
+    return plan_from_doc(doc, source, vary, set_, out, model)
+
+
+def plan_from_doc(
+    doc: dict[str, Any],
+    source: str,
+    vary: Sequence[str] = (),
+    set_: Sequence[str] = (),
+    out: str | None = None,
+    model: str | None = None,
+) -> Plan:
+    """The plan of a grid document (a grid file's TOML as a dict; ``source`` names it in errors)."""
     for key in doc:
         if key not in SECTIONS:
             raise ClearirError(
@@ -176,7 +197,9 @@ def load_plan(
         "fixed": {k: _jsonable(v) for k, v in fixed.items()},
         "grid": [{k: [_jsonable(v) for v in axis] for k, axis in table.items()} for table in grids],
     }
-    return Plan(shared_settings, tuple(runs), source, spec, description)
+    plan = Plan(shared_settings, tuple(runs), source, spec, description)
+    check_eval_langs(shared_settings, plan.eval_langs, f"{source}: evaluated languages")
+    return plan
 
 
 def _apply_set(
@@ -187,9 +210,9 @@ def _apply_set(
         key, value = _flag(flag, "--set")
         where = f"--set {key}"
         if key in SHARED_KEYS:
-            shared[key] = coerce(key, value, where)
+            shared[key] = setting_value(key, value, where)
         elif key in RUN_KEYS:
-            fixed[key] = coerce(key, value, where)
+            fixed[key] = setting_value(key, value, where)
             for table in grids:
                 table.pop(key, None)
         else:
@@ -234,7 +257,7 @@ def _settings_table(table: Any, known: tuple[str, ...], where: str) -> dict[str,
     for key, value in table.items():
         if key not in known:
             raise ClearirError(f"{where}: unknown key {key!r}; expected one of {', '.join(known)}")
-        out[key] = coerce(key, value, f"{where} {key}")
+        out[key] = setting_value(key, value, f"{where} {key}")
     return out
 
 
@@ -267,7 +290,7 @@ def _grid_tables(grid: Any, source: str) -> list[dict[str, list[Any]]]:
 def _axis(key: str, values: list[Any], where: str) -> list[Any]:
     if not values:
         raise ClearirError(f"{where}: expected at least one value")
-    axis = [coerce(key, value, where) for value in values]
+    axis = [setting_value(key, value, where) for value in values]
     if len(set(axis)) != len(axis):
         raise ClearirError(f"{where}: values must not repeat, got {values!r}")
     return axis

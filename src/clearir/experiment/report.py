@@ -12,7 +12,6 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from clearir.evaluation.results import clearir_folder
 from clearir.experiment.analysis import (
     ENGLISH_TOLERANCE,
     VS_BASE,
@@ -24,17 +23,7 @@ from clearir.experiment.analysis import (
 from clearir.experiment.grid import Plan
 from clearir.experiment.plots import render_plots
 from clearir.experiment.steps import now
-from clearir.experiment.store import (
-    BASE_NAME,
-    EVAL_DIR,
-    MODEL_NAME,
-    Finished,
-    Target,
-    base_dir,
-    load_finished,
-    load_values,
-    run_dir,
-)
+from clearir.experiment.store import BASE_NAME, Finished, Target, load_finished, load_values
 from clearir.files import write_bytes, write_json, write_text
 from clearir.report.blocks import Block, Cell, Section, html_page, markdown
 from clearir.report.compare import METRIC_BY_KEY
@@ -50,13 +39,12 @@ MISSING = "—"
 def build_analysis(plan: Plan) -> tuple[Finished, Analysis]:
     """Read every finished run of ``plan`` from its directory and analyse them against the base model."""
     finished = load_finished(plan)
-    base_folder = clearir_folder(base_dir(plan) / EVAL_DIR, BASE_NAME)
-    base = load_values(base_folder, finished.base["entries"], plan.train_langs)
+    record = finished.base[BASE_NAME]
+    base = load_values(plan.out / record["folder"], record["entries"], plan.train_langs)
     runs = {}
     for run in plan.runs:
-        if run.id in finished.runs:
-            folder = clearir_folder(run_dir(plan, run) / EVAL_DIR, MODEL_NAME)
-            runs[run.id] = load_values(folder, finished.runs[run.id]["entries"], run.langs)
+        if facts := finished.runs.get(run.id):
+            runs[run.id] = load_values(plan.out / facts["folder"], facts["entries"], run.langs)
     return finished, analyse(plan, runs, base, plan.shared.significance_resamples)
 
 

@@ -1,13 +1,14 @@
 """Finished steps of a run, so that running it again reuses them and an interrupted run resumes.
 
-``<run>/steps/<step>.json`` holds ``{"step", "key", "seconds", "finished", "result"}``; the ``key`` hashes the
-settings the step was made from (see ``clearir.experiment.preset.step_key``), so a step whose settings changed
-is done again. ``<run>/steps.jsonl`` logs every step of every invocation as ``computed`` or ``reused``.
+``<run>/steps/<step>.json`` holds ``{"step", "key", "seconds", "finished", "host", "result"}``; the ``key``
+hashes the settings the step was made from (``clearir.experiment.keys.step_key``), so a step whose settings
+changed is done again. ``<run>/steps.jsonl`` logs every step of every invocation as ``computed`` or ``reused``.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ class Steps:
     def _path(self, step: str) -> Path:
         return self.folder / f"{step}.json"
 
-    def finished(self, step: str, key: str) -> dict[str, Any] | None:
-        """The record of ``step`` if it finished with settings ``key``; None if not (or if unreadable)."""
+    def record(self, step: str) -> dict[str, Any] | None:
+        """The record of ``step``, whatever its key; None if there is none (or an unreadable one)."""
         path = self._path(step)
         if not path.is_file():
             return None
@@ -42,19 +43,34 @@ class Steps:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None
-        return record if isinstance(record, dict) and record.get("key") == key else None
+        return record if isinstance(record, dict) and "key" in record and "result" in record else None
 
-    def finish(self, step: str, key: str, seconds: float, result: dict[str, Any]) -> dict[str, Any]:
-        """Record ``step`` as finished (atomically) and log it as computed."""
-        record = {"step": step, "key": key, "seconds": round(seconds, 3), "finished": now(), "result": result}
+    def finished(self, step: str, key: str) -> dict[str, Any] | None:
+        """The record of ``step`` if it finished with settings ``key``; None if not (or if unreadable)."""
+        record = self.record(step)
+        return record if record is not None and record["key"] == key else None
+
+    def finish(
+        self, step: str, key: str, seconds: float, result: dict[str, Any], label: str | None = None
+    ) -> dict[str, Any]:
+        """Record ``step`` as finished (atomically) and log it as computed (``label``: its name in logs)."""
+        record = {
+            "step": step,
+            "key": key,
+            "seconds": round(seconds, 3),
+            "finished": now(),
+            "host": platform.node(),
+            "result": result,
+        }
         write_json(self._path(step), record)
-        self.log(step, "computed", seconds)
+        self.log(step, "computed", seconds, label)
         return record
 
-    def log(self, step: str, action: str, seconds: float) -> None:
+    def log(self, step: str, action: str, seconds: float, label: str | None = None) -> None:
         """Append one line to ``steps.jsonl`` (one short line: an interrupted append loses at most itself)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        line = {"time": now(), "step": step, "action": action, "seconds": round(seconds, 3)}
+        line = {"time": now(), "step": step, "label": label or step, "action": action}
+        line["seconds"] = round(seconds, 3)
         with (self.run_dir / LOG_FILE).open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(line) + "\n")
 

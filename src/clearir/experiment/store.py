@@ -1,48 +1,48 @@
-"""An ablation's directory: where everything lives, the done markers, and reading finished runs back.
+"""An experiment's directory: where everything lives, what each step's key is made from, and reading the
+finished steps back.
 
 ::
 
-    <out>/plan.json             the expanded grid (rewritten by every invocation)
+    <out>/experiment.json       the layout version and the expanded grid (rewritten by every invocation)
+    <out>/steps/<step>.json     one record per finished step (its key, seconds, result); steps.jsonl logs them
     <out>/rows/<key>/           training rows, shared by the runs with the same rows settings
-    <out>/base/done.json        the base model's evaluation (eval/base/ holds its per-query values)
-    <out>/runs/<id>/            one run: train/ (logs; the model only with keep_models), eval/model/
-                                (per-query values) and done.json, written last: its marker
-    <out>/ablation.json, summary.md, report.html, *.png    the report
+    <out>/models/<run id>/      a run's fine-tuning: settings, loss log, model/ (kept with keep_models)
+    <out>/eval/                 every evaluation: mteb's layout, and clearir/<name>/ (per-query values)
+    <out>/summary.md, report.html, *.png, results.json or ablation.json     the report
 
-A done marker records the keys of the base model and of the evaluation settings it was made with; a run
-made with others is done again (and left out of the report until it is). Ids and keys hold no machine-specific
-path, so run folders made on different machines can be copied together.
+Steps: ``rows-<key>``, ``train-<run id>``, ``eval-base``, ``eval-<run id>``, each evaluation also with SHIFT
+(``eval-base+shift``, ...). A step is reused when its record's key is the one its settings give now (the
+keys chain: a run's model key is its training key, made from its rows key and the base model's key), and
+done again otherwise. Ids and keys hold no machine-specific path, so steps made on different machines can be
+put together.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
 from clearir.evaluation.results import RESULTS_LAYOUT
 from clearir.experiment.collect import PER_QUERY, entry_from_record, read_per_query
 from clearir.experiment.grid import Plan
-from clearir.experiment.preset import step_key
+from clearir.experiment.keys import step_key
 from clearir.experiment.settings import Run
-from clearir.model.build import read_manifest
+from clearir.experiment.steps import Steps
 from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
-from clearir.report.results import ENGLISH
+from clearir.report.results import ENGLISH, SHIFT_SUFFIX
+from clearir.shift import ShiftSettings
 
-PLAN_FILE = "plan.json"
-DONE_FILE = "done.json"
+LAYOUT_FILE = "experiment.json"
+LAYOUT_VERSION = 2
 ROWS_DIR = "rows"
-BASE_DIR = "base"
-RUNS_DIR = "runs"
-TRAIN_DIR = "train"
+MODELS_DIR = "models"
 EVAL_DIR = "eval"
 BASE_NAME = "base"
-MODEL_NAME = "model"
 
 # The (kind of task, metric) pairs every model is measured and compared on, per training language L;
 # kinds as in clearir.report.compare.scenario_kind.
@@ -83,95 +83,141 @@ def targets_of(dataset: str, langs: Sequence[str]) -> list[Target]:
     return out
 
 
-def run_dir(plan: Plan, run: Run) -> Path:
-    return plan.out / RUNS_DIR / run.id
+def eval_name(run: Run | None, shift: bool) -> str:
+    """The name an evaluation is stored under: ``base`` or the run's id, with ``+shift`` for SHIFT."""
+    return (BASE_NAME if run is None else run.id) + (SHIFT_SUFFIX if shift else "")
 
 
-def base_dir(plan: Plan) -> Path:
-    return plan.out / BASE_DIR
+def precision_part(plan: Plan) -> list[str]:
+    """What ``precision`` means on this machine, as a key part: named only when not fp32, so fp32 keys stay
+    those of the steps made before precision existed."""
+    resolved = resolve_precision(plan.shared.precision)
+    return [resolved] if resolved != "fp32" else []
 
 
-def eval_key(plan: Plan) -> str:
-    """What the evaluation of every model is made from (the same tasks for every run and the base model), and
-    what ``precision`` means here (named only when not fp32, so fp32 keys stay as they were)."""
-    s = plan.shared
-    precision = resolve_precision(s.precision)
+def rows_key(run: Run, base_key: str) -> str:
+    s = run.settings
+    settings = [
+        s.train_dataset,
+        list(run.langs),
+        s.num_negatives,
+        list(s.window),
+        s.miner,
+        s.seed,
+        s.max_rows,
+    ]
+    if s.rows.own_data:
+        settings.append([s.train_files, s.train_table, s.train_columns])
+    return step_key("rows", settings, base_key if s.miner == "dense" else None)
+
+
+def train_key(plan: Plan, run: Run, base_key: str) -> str:
+    """The key of the run's fine-tuning, which is its model's key."""
     return step_key(
-        "ablation-eval",
-        RESULTS_LAYOUT,
-        list(s.eval_datasets),
-        list(plan.eval_langs),
-        list(s.scenarios),
-        s.eval_max_queries,
-        s.eval_max_seq_length,
-        *([precision] if precision != "fp32" else []),
+        "train", run.settings.relevant(), rows_key(run, base_key), base_key, *precision_part(plan)
     )
 
 
-def model_key(path: Path) -> str:
-    """A base model's identity: a clearir build's source hash, else a hash of the directory's files."""
-    built = read_manifest(path)
-    if built:
-        return step_key("model", built.get("source_sha256"), built.get("converter_version"))
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(file.relative_to(path)).encode() + b"\x00")
-        with file.open("rb") as handle:
-            while chunk := handle.read(1 << 24):
-                digest.update(chunk)
-    return step_key("model", digest.hexdigest())
+def eval_key(plan: Plan, model: str, shift: bool) -> str:
+    """The key of an evaluation of the model with key ``model`` (the same tasks for every model)."""
+    s = plan.shared
+    settings = [list(s.eval_datasets), list(plan.eval_langs), list(s.scenarios), s.eval_max_queries]
+    settings += [s.eval_max_seq_length, *([ShiftSettings().to_dict()] if shift else [])]
+    return step_key("eval", RESULTS_LAYOUT, model, settings, *precision_part(plan))
 
 
-def run_key(run: Run, base_key: str, evaluation: str) -> str:
-    return step_key("ablation-run", run.id, base_key, evaluation)
-
-
-def read_done(folder: Path) -> dict[str, Any] | None:
-    """A folder's done record, or None when it has none or an unreadable one (then it is done again)."""
-    path = folder / DONE_FILE
-    if not path.is_file():
-        return None
-    try:
-        record = parse_json(read_text(path, "a done marker"), path)
-    except ClearirError:
-        return None
-    return record if isinstance(record, dict) and "key" in record else None
+def check_layout(out: Path) -> None:
+    """Refuse a directory made by another version of the experiment engine (or by something else)."""
+    marker = out / LAYOUT_FILE
+    if marker.is_file():
+        try:
+            version = json.loads(marker.read_text(encoding="utf-8")).get("layout")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            version = None
+        if version == LAYOUT_VERSION:
+            return
+        raise ClearirError(
+            f"{out}: made by another clearir version (layout {version!r}, this one reads {LAYOUT_VERSION}); "
+            "remove it or choose another --out"
+        )
+    old = [name for name in ("steps", "runs", "base", "plan.json", "results.json") if (out / name).exists()]
+    if old:
+        raise ClearirError(
+            f"{out}: made by clearir before its one experiment engine (it holds {', '.join(old)}); its steps "
+            "cannot be reused: remove it or choose another --out"
+        )
 
 
 @dataclass
 class Finished:
-    """What an ablation directory holds for a plan: the base evaluation, the finished runs (done records by
-    run id), the runs not done yet, and those done with another base model or other evaluation settings."""
+    """What an experiment directory holds for a plan: the base model's evaluations (records by evaluation
+    name), the finished runs' facts by run id, the runs not done yet, and those done with another base model
+    or other settings."""
 
-    base: dict[str, Any]
-    runs: dict[str, dict[str, Any]]
-    missing: list[Run]
-    stale: list[Run]
+    base: dict[str, dict[str, Any]]
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: list[Run] = field(default_factory=list)
+    stale: list[Run] = field(default_factory=list)
+    base_key: str = ""
 
 
-def load_finished(plan: Plan) -> Finished:
-    """Every finished run of ``plan`` in its directory; the base model's evaluation must exist."""
-    base = read_done(base_dir(plan))
-    evaluation = eval_key(plan)
-    if base is None or base.get("eval_key") != evaluation:
-        state = (
-            "has no base-model evaluation" if base is None else "holds a base evaluation of other settings"
-        )
-        raise ClearirError(
-            f"{plan.out} {state}; run `clearir ablate` without --report-only first (any shard evaluates it)"
-        )
-    runs: dict[str, dict[str, Any]] = {}
-    missing: list[Run] = []
-    stale: list[Run] = []
+def load_finished(plan: Plan, required: bool = True) -> Finished:
+    """Every finished run of ``plan`` in its directory (the base model's evaluation must exist unless not
+    ``required``): a run is finished when its evaluations (with SHIFT too when on) have today's keys."""
+    steps = Steps(plan.out)
+    record = steps.record(f"eval-{BASE_NAME}")
+    base_key = record["result"].get("model_key", "") if record else ""
+    names = [False, True] if plan.shared.shift else [False]
+    base = {}
+    for shift in names:
+        done = steps.finished(f"eval-{eval_name(None, shift)}", eval_key(plan, base_key, shift))
+        if done is not None:
+            base[eval_name(None, shift)] = done["result"]
+    if len(base) < len(names):
+        if required:
+            raise ClearirError(
+                f"{plan.out} has no base-model evaluation of these settings; run the experiment without "
+                "--report-only first (any shard evaluates it)"
+            )
+        return Finished(base, missing=list(plan.runs), base_key=base_key)
+    finished = Finished(base, base_key=base_key)
     for run in plan.runs:
-        record = read_done(run_dir(plan, run))
-        if record is None:
-            missing.append(run)
-        elif record["key"] != run_key(run, base["base_key"], evaluation):
-            stale.append(run)
+        facts = _run_facts(plan, steps, run, base_key)
+        if facts is None:
+            stale = steps.record(f"eval-{eval_name(run, False)}") is not None
+            (finished.stale if stale else finished.missing).append(run)
         else:
-            runs[run.id] = record
-    return Finished(base, runs, missing, stale)
+            finished.runs[run.id] = facts
+    return finished
+
+
+def _run_facts(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, Any] | None:
+    """A finished run's facts from its step records, or None when it is not finished with today's keys."""
+    key = train_key(plan, run, base_key)
+    train = steps.finished(f"train-{run.id}", key)
+    rows = steps.finished(f"rows-{rows_key(run, base_key)}", rows_key(run, base_key))
+    evals = {
+        shift: steps.finished(f"eval-{eval_name(run, shift)}", eval_key(plan, key, shift))
+        for shift in ([False, True] if plan.shared.shift else [False])
+    }
+    if train is None or rows is None or any(e is None for e in evals.values()):
+        return None
+    seconds = {
+        "rows": rows["seconds"],
+        "train": train["seconds"],
+        "eval": round(sum(e["seconds"] for e in evals.values()), 3),
+    }
+    return {
+        "settings": run.settings.relevant(),
+        "rows": {"path": rows["result"]["path"], "count": rows["result"]["rows"]},
+        "train": train["result"],
+        "seconds": {**seconds, "total": round(sum(seconds.values()), 3)},
+        "evaluations": {eval_name(run, shift): e["result"] for shift, e in evals.items()},
+        "entries": evals[False]["result"]["entries"],
+        "folder": evals[False]["result"]["folder"],
+        "host": train.get("host", ""),
+        "finished": max(e["finished"] for e in evals.values()),
+    }
 
 
 def load_values(folder: Path, entries: Sequence[dict[str, Any]], langs: Sequence[str]) -> Values:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from clearir.errors import ClearirError
-from clearir.precision import DEFAULT_PRECISION, PRECISIONS, Precision
+from clearir.fields import setting
+from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS, Precision
 
 LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
 SchedulerName = Literal["cosine", "linear", "constant", "constant_with_warmup"]
@@ -62,39 +63,55 @@ class TrainConfig:
 
     data: str
     out: str
-    model: str | None = None
-    loss: LossName = "clear"
-    alpha: float = 0.4
-    beta: float = 0.2
-    kl: bool = True
-    symmetric_kl: bool = False
-    bidirectional_reverse: bool = True
-    jsd_weight: float = 1.0
-    jsd_query: JsdQuery = "lang"
-    num_negatives: int = 3
-    scale: float = 100.0
+    model: str | None = setting(None, "Base model name or path (default: the built default model).")
+    loss: LossName = setting("clear", f"Loss: {', '.join(LOSS_NAMES)}.")
+    alpha: float = setting(0.4, "CLEAR: weight of the reverse term.")
+    beta: float = setting(0.2, "CLEAR: weight of the KL term.")
+    kl: bool = setting(True, "CLEAR: use the KL term.", flag="--kl/--no-kl")
+    symmetric_kl: bool = setting(
+        False,
+        "CLEAR variant: symmetric KL, ½(KL(rev‖fwd) + KL(fwd‖rev)); --paper-kl: KL(rev‖fwd).",
+        flag="--symmetric-kl/--paper-kl",
+    )
+    bidirectional_reverse: bool = setting(
+        True,
+        "CLEAR variant: q_L → passages added to the reverse term; --paper-reverse: p+ → queries only.",
+        flag="--bidirectional-reverse/--paper-reverse",
+    )
+    jsd_weight: float = setting(1.0, "jsd: weight of the Jensen-Shannon alignment term.")
+    jsd_query: JsdQuery = setting("lang", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}.")
+    num_negatives: int = setting(3, "Hard negatives (and negative queries) per row.")
+    scale: float = setting(100.0, "Inverse temperature of the softmax over cosine similarities.")
     # GradCache off: in bf16 at batch 16 the uncached step is 1.41x faster and peaks at 4.4 GB of tensors
     # (0.6 GB with mini-batches of 8), far inside 24 GB (bench/bench_precision.py).
-    mini_batch_size: int | None = None
-    gather_across_devices: bool = False
-    batch_size: int = 16
-    lr: float = 5e-5
-    max_steps: int = 8
+    mini_batch_size: int | None = setting(None, "GradCache mini-batch size (0: no caching).")
+    gather_across_devices: bool = setting(
+        False, "With several processes, use all processes' candidates as negatives."
+    )
+    batch_size: int = setting(16, "Rows per batch per process.")
+    lr: float = setting(5e-5, "Peak learning rate (AdamW).")
+    max_steps: int = setting(8, "Optimizer steps.")
     # No warm-up: its first step runs at learning rate 0, a wasted step in a run this short.
-    warmup_ratio: float = 0.0
-    scheduler: SchedulerName = "cosine"
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    max_seq_length: int = 128
-    max_query_length: int | None = 32
-    freeze_word_embeddings: bool = True
-    freeze_layers: int = 0
-    precision: Precision = DEFAULT_PRECISION
-    seed: int = 42
-    save_steps: int = 4
-    save_total_limit: int = 2
-    logging_steps: int = 1
-    resume: bool = False
+    warmup_ratio: float = setting(0.0, "Share of the steps with a linear warm-up.")
+    scheduler: SchedulerName = setting("cosine", f"Learning-rate schedule: {', '.join(SCHEDULERS)}.")
+    weight_decay: float = setting(0.0, "AdamW weight decay.")
+    max_grad_norm: float = setting(1.0, "Gradient clipping norm (0: none).")
+    max_seq_length: int = setting(128, "Training token limit for passages.")
+    max_query_length: int | None = setting(32, "Training token limit for questions (0: --max-seq-length).")
+    freeze_word_embeddings: bool = setting(
+        True,
+        "Keep the word-embedding matrix fixed.",
+        flag="--freeze-word-embeddings/--train-word-embeddings",
+    )
+    freeze_layers: int = setting(0, "Keep the embeddings and the N lowest encoder layers fixed.")
+    precision: Precision = setting(
+        DEFAULT_PRECISION, f"Fine-tuning and evaluation precision: {PRECISION_HELP}"
+    )
+    seed: int = setting(42, "Random seed (rows, data order, dropout).")
+    save_steps: int = setting(4, "Checkpoint every N steps (an interrupted run resumes from it).")
+    save_total_limit: int = setting(2, "Keep at most N checkpoints.")
+    logging_steps: int = setting(1, "Log the loss and its components every N steps.")
+    resume: bool = setting(False, "Continue the run in --out from its last checkpoint.")
 
     def __post_init__(self) -> None:
         choices = {

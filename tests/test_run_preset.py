@@ -3,24 +3,26 @@ changed setting redoing only what depends on it, an interrupted fine-tuning resu
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 from transformers import TrainerCallback
 
-import clearir.experiment.pipeline as pipeline_run
-from clearir.evaluation.results import TASKS_DIR, clearir_folder
-from clearir.experiment.pipeline import run_pipeline
-from clearir.experiment.preset import RunConfig
+import clearir.experiment.jobs as jobs
+from clearir.errors import ClearirError
+from clearir.evaluation.results import TASKS_DIR
+from clearir.experiment.models_report import write_models_report
+from clearir.experiment.preset import run_plan
+from clearir.experiment.runner import Outcome, run_experiment
 from clearir.experiment.steps import read_log
-from clearir.report import load_results
+from clearir.report import RunResults, load_results
 from tests.tiny_model import make_tiny_model
 
-EVALS = ["eval-base", "eval-infonce-de", "eval-clear-de"]
-SHIFT_EVALS = ["eval-base+shift", "eval-infonce-de+shift", "eval-clear-de+shift"]
-STEPS = ["rows-de", "train-infonce-de", "train-clear-de", *EVALS, *SHIFT_EVALS]
+EVALS = ["eval-base", "eval-base+shift", "eval-infonce-de", "eval-infonce-de+shift"]
+EVALS += ["eval-clear-de", "eval-clear-de+shift"]
+STEPS = ["eval-base", "eval-base+shift", "rows-de", "train-infonce-de", "eval-infonce-de"]
+STEPS += ["eval-infonce-de+shift", "train-clear-de", "eval-clear-de", "eval-clear-de+shift"]
 REPORT = [
     "summary.md",
     "report.html",
@@ -38,43 +40,42 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _config(tmp_path: Path, tiny_dir: Path, **changes: object) -> RunConfig:
-    """A very small run: de (Latin script, which the tiny vocabulary covers), es zero-shot, 2 steps."""
-    settings: dict[str, object] = {
+def _run(
+    tmp_path: Path, tiny_dir: Path, losses: tuple[str, ...] = ("infonce", "clear"), **changes: object
+) -> tuple[Outcome, RunResults]:
+    """``clearir run``'s grid, very small: de (Latin script, which the tiny vocabulary covers), es
+    zero-shot, 2 steps; its outcome and models report."""
+    fixed = {"max_rows": 16, "num_negatives": 2, "steps": 2, "batch_size": 4, "max_seq_length": 64}
+    fixed["max_query_length"] = 16
+    shared: dict[str, object] = {
         "out": str(tmp_path / "run"),
-        "langs": ("de",),
-        "losses": ("infonce", "clear"),
         "eval_langs": ("es",),
         "model": str(tiny_dir),
-        "max_rows": 16,
-        "num_negatives": 2,
-        "steps": 2,
-        "batch_size": 4,
-        "mini_batch_size": None,
-        "max_seq_length": 64,
-        "max_query_length": 16,
         "save_steps": 1,
         "eval_max_queries": 12,
-        "eval_max_seq_length": None,
+        "eval_max_seq_length": 0,
         "cache_dir": str(tmp_path / "cache"),
         "significance_resamples": 200,
     }
-    return RunConfig(**{**settings, **changes})
+    for key, value in changes.items():
+        (shared if key in shared or key in ("scenarios", "shift") else fixed)[key] = value
+    plan = run_plan({"langs": ("de",), "loss": losses}, fixed, shared)
+    outcome = run_experiment(plan, progress=False, command="clearir run")
+    return outcome, write_models_report(plan, outcome)
 
 
 def _actions(run_dir: Path, since: int) -> dict[str, str]:
-    return {line["step"]: line["action"] for line in read_log(run_dir)[since:]}
+    return {line["label"]: line["action"] for line in read_log(run_dir)[since:]}
 
 
 def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: Path) -> None:
-    config = _config(tmp_path, tiny_dir)
-    first = run_pipeline(config, progress=False)
-    run_dir = first.run_dir
+    first, results = _run(tmp_path, tiny_dir)
+    run_dir = first.out
     assert first.computed == STEPS and first.reused == []
     for name in REPORT:
         assert (run_dir / name).stat().st_size > 0, name
 
-    results = load_results(run_dir / "results.json")
+    assert load_results(run_dir / "results.json").evaluations == results.evaluations
     names = ["base", "base+shift", "infonce-de", "infonce-de+shift", "clear-de", "clear-de+shift"]
     assert [m.name for m in results.models] == names
     assert results.model("shift", "es").name == "base+shift"  # training-free: stands for every language
@@ -94,9 +95,11 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
         if e.model.endswith("+shift") and e.is_mixed and e.metrics != by_key[(e.model[:-6], e.key)]
     ]
     assert mixed_moved
+    clear_model = next(m for m in results.models if m.name == "clear-de")
+    run_id = Path(clear_model.path).parent.name
     shift_file = json.loads(
         (
-            clearir_folder(run_dir / "eval", "clear-de+shift") / TASKS_DIR / "xquad-bilingual-es-en+es.json"
+            run_dir / "eval" / "clearir" / f"{run_id}+shift" / TASKS_DIR / "xquad-bilingual-es-en+es.json"
         ).read_text()
     )
     assert shift_file["clearir"]["shift"]["provenance"]["es"]["source"] == "registry:mlqa"
@@ -135,8 +138,8 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
         if s.reference == "clear-de" and s.doc_langs in (("en",), ("de",))
     )
     # Finished models keep no checkpoints; the run directory keeps rows, models and per-model results.
-    assert not (run_dir / "models" / "clear-de" / "checkpoints").exists()
-    assert (run_dir / "models" / "clear-de" / "model" / "config.json").is_file()
+    assert not (run_dir / "models" / run_id / "checkpoints").exists()
+    assert (run_dir / clear_model.path / "config.json").is_file()
     assert (run_dir / "eval" / "clearir" / "base" / "per_query").is_dir()
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "es (zero-shot, trained on de)" in html
@@ -147,20 +150,28 @@ def test_run_writes_report_and_reuses_finished_steps(tmp_path: Path, tiny_dir: P
 
     # Same settings again: nothing is recomputed, the results are the same.
     logged = len(read_log(run_dir))
-    second = run_pipeline(config, progress=False)
+    second, second_results = _run(tmp_path, tiny_dir)
     assert second.computed == [] and second.reused == STEPS
     assert _actions(run_dir, logged) == dict.fromkeys(STEPS, "reused")
-    assert second.results.evaluations == first.results.evaluations
-    assert second.wall_seconds < first.wall_seconds / 2
-    assert all(t.reused for t in second.results.timings if t.phase in STEPS)
+    assert second_results.evaluations == results.evaluations
+    assert second.seconds < first.seconds / 2
+    assert all(t.reused for t in second_results.timings if t.phase in STEPS)
 
     # A changed evaluation setting redoes the evaluations only.
     logged = len(read_log(run_dir))
-    third = run_pipeline(dataclasses.replace(config, eval_max_queries=6), progress=False)
-    assert third.computed == [*EVALS, *SHIFT_EVALS]
+    third, third_results = _run(tmp_path, tiny_dir, eval_max_queries=6)
+    assert third.computed == EVALS
     assert third.reused == ["rows-de", "train-infonce-de", "train-clear-de"]
-    assert {e.num_queries for e in third.results.evaluations if e.query_lang == "de"} == {6}
+    assert {e.num_queries for e in third_results.evaluations if e.query_lang == "de"} == {6}
     assert _actions(run_dir, logged)["eval-base"] == "computed"
+
+
+def test_a_run_directory_of_the_old_layout_is_refused(tmp_path: Path, tiny_dir: Path) -> None:
+    old = tmp_path / "run"
+    (old / "steps").mkdir(parents=True)
+    (old / "steps" / "train-infonce-hi.json").write_text("{}")
+    with pytest.raises(ClearirError, match=r"made by clearir before its one experiment engine .*remove it"):
+        _run(tmp_path, tiny_dir)
 
 
 class _Interrupt(TrainerCallback):
@@ -173,26 +184,23 @@ class _Interrupt(TrainerCallback):
 def test_interrupted_fine_tuning_resumes_from_its_checkpoint(
     tmp_path: Path, tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _config(
-        tmp_path, tiny_dir, losses=("infonce",), eval_langs=(), scenarios=("crosslingual",), shift=False
-    )
-    real_train = pipeline_run.train
-    monkeypatch.setattr(
-        pipeline_run, "train", lambda cfg, **kw: real_train(cfg, callbacks=[_Interrupt()], **kw)
-    )
+    settings = {"losses": ("infonce",), "eval_langs": (), "scenarios": ("crosslingual",), "shift": False}
+    real_train = jobs.train
+    monkeypatch.setattr(jobs, "train", lambda cfg, **kw: real_train(cfg, callbacks=[_Interrupt()], **kw))
     with pytest.raises(KeyboardInterrupt):
-        run_pipeline(config, progress=False)
-    run_dir = Path(config.out)
-    assert (run_dir / "models" / "infonce-de" / "checkpoints" / "checkpoint-1").is_dir()
-    assert not (run_dir / "steps" / "train-infonce-de.json").exists()
+        _run(tmp_path, tiny_dir, **settings)
+    run_dir = tmp_path / "run"
+    (model_dir,) = (run_dir / "models").iterdir()
+    assert (model_dir / "checkpoints" / "checkpoint-1").is_dir()
+    assert not (run_dir / "steps" / f"train-{model_dir.name}.json").exists()
 
-    monkeypatch.setattr(pipeline_run, "train", real_train)
-    outcome = run_pipeline(config, progress=False)
-    assert outcome.reused == ["rows-de"]
-    assert outcome.computed == ["train-infonce-de", "eval-base", "eval-infonce-de"]
-    record = json.loads((run_dir / "steps" / "train-infonce-de.json").read_text())["result"]
-    assert record["resumed_from"] == "models/infonce-de/checkpoints/checkpoint-1"
+    monkeypatch.setattr(jobs, "train", real_train)
+    outcome, results = _run(tmp_path, tiny_dir, **settings)
+    assert outcome.reused == ["eval-base", "rows-de"]
+    assert outcome.computed == ["train-infonce-de", "eval-infonce-de"]
+    record = json.loads((run_dir / "steps" / f"train-{model_dir.name}.json").read_text())["result"]
+    assert record["resumed_from"] == f"models/{model_dir.name}/checkpoints/checkpoint-1"
     assert record["global_step"] == 2
     # The loss log holds each step once.
-    curve = next(c for c in outcome.results.loss_curves if c.model == "infonce-de")
+    curve = next(c for c in results.loss_curves if c.model == "infonce-de")
     assert curve.steps == (1, 2)

@@ -1,0 +1,31 @@
+"""What an evaluation of ``clearir run`` / ``clearir ablate`` covers: datasets, languages, scenarios, query
+budget, batch and token limit, and SHIFT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearir.fields import setting
+
+QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """The evaluation every model of an experiment gets (the base model, each fine-tuned one)."""
+
+    eval_datasets: tuple[str, ...] = setting(("xquad",), "Evaluation datasets: xquad, mlqa.")
+    eval_langs: tuple[str, ...] = setting(
+        (), "Languages evaluated besides the training ones (zero-shot); '' for none."
+    )
+    scenarios: tuple[str, ...] = setting(
+        ("monolingual", "crosslingual", "bilingual"), f"Evaluation scenarios: {', '.join(QA_SCENARIOS)}."
+    )
+    eval_max_queries: int | None = setting(300, "Questions per evaluation task (0: all).")
+    eval_batch_size: int = setting(32, "Texts per forward pass when evaluating.")
+    eval_max_seq_length: int | None = setting(256, "Evaluation token limit (0: the model's own).")
+    shift: bool = setting(
+        True,
+        "Also evaluate every model + SHIFT (vectors fitted per model from MLQA-R), side by side.",
+        flag="--shift/--no-shift",
+    )
