@@ -13,7 +13,7 @@ from rich.console import Console
 
 from clearir.errors import ClearirError
 from clearir.experiment.preset import AXES, RUN_GRID, RUN_SHARED
-from clearir.experiment.settings import DEFAULT_RUN, KINDS, RunSettings, SharedSettings
+from clearir.experiment.settings import DEFAULT_RUN, KINDS, RunSettings, SharedSettings, setting_value
 from clearir.fields import flag_of, help_of, shown
 from clearir.training.config import LOSS_NAMES
 
@@ -24,8 +24,8 @@ _AXIS_HELP = {
 }
 
 
-def _option(name: str, default: Any, help: str, flag: str) -> inspect.Parameter:
-    kind = KINDS.get(name, "list")
+def _option(name: str, default: Any, help: str, flag: str, kind: str | None = None) -> inspect.Parameter:
+    kind = kind or KINDS[name]
     if kind == "bool" and "/" not in flag:
         flag = f"{flag}/--no-{flag[2:]}"
     value = shown(kind, default)
@@ -34,7 +34,7 @@ def _option(name: str, default: Any, help: str, flag: str) -> inspect.Parameter:
 
 
 def _parameters() -> list[inspect.Parameter]:
-    params = [_option(key, RUN_GRID[key], _AXIS_HELP[key], flag) for key, flag in AXES.items()]
+    params = [_option(key, RUN_GRID[key], _AXIS_HELP[key], flag, "list") for key, flag in AXES.items()]
     params += [
         _option(f.name, getattr(DEFAULT_RUN, f.name), help_of(f), flag_of(f))
         for f in fields(RunSettings)
@@ -59,10 +59,13 @@ def run_command(**values: Any) -> None:
         axes[key] = tuple(item.strip() for item in values.pop(key).split(",") if item.strip())
         if not axes[key]:
             raise ClearirError(f"{flag} is empty; expected a comma-separated list")
+    given = {k: v for k, v in values.items() if v is not None}
+    flags = {f.name: flag_of(f).split("/")[0] for f in (*fields(RunSettings), *fields(SharedSettings))}
+    for key, value in given.items():  # checked here so that errors name the flag
+        setting_value(key, value, flags[key])
     run_keys = {f.name for f in fields(RunSettings)}
-    fixed = {k: v for k, v in values.items() if k in run_keys and v is not None}
-    shared = {k: v for k, v in values.items() if k not in run_keys and v is not None}
-    plan = run_plan(axes, fixed, shared)
+    fixed = {k: v for k, v in given.items() if k in run_keys}
+    plan = run_plan(axes, fixed, {k: v for k, v in given.items() if k not in run_keys})
     outcome = run_experiment(plan, console=Console(stderr=True), command="clearir run")
     results = write_models_report(plan, outcome)
     print_summary(plan, results, outcome)

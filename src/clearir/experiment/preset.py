@@ -9,9 +9,12 @@ also with SHIFT; the paper's recipe (batch 64, 50 steps, full XQuAD) is flags aw
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from clearir.experiment.grid import Plan, plan_from_doc
+from clearir.experiment.settings import DEFAULT_RUN, setting_value
+from clearir.training.config import check_clear_options
 
 # The axes of `clearir run` (grid key -> flag) and their defaults, and its shared settings other than the
 # settings model's defaults.
@@ -26,6 +29,9 @@ def run_plan(
 ) -> Plan:
     """The plan of ``clearir run``: every combination of the ``axes`` values (languages × losses), with the
     ``fixed`` run settings and ``shared`` settings (values as a grid file or the command line writes them)."""
+    if "clear" in axes.get("loss", ()):  # one run's contradictory CLEAR options are an error, not a reset
+        clear = replace(DEFAULT_RUN, **{k: setting_value(k, v, k) for k, v in fixed.items()})
+        check_clear_options(clear.alpha, clear.beta, clear.kl, clear.symmetric_kl)
     doc = {
         "description": "clearir run: the base model and one fine-tuned model per (language, loss)",
         "shared": {**RUN_SHARED, **shared},
