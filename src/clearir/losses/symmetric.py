@@ -9,7 +9,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from torch import Tensor
 
-from clearir.losses.base import RowEmbeddings, RowLoss
+from clearir.losses.base import DEFAULT_SCALE, RowEmbeddings, RowLoss
 from clearir.losses.columns import Columns
 from clearir.losses.functional import cosine_scores, info_nce
 from clearir.losses.infonce import QUERY_ROLE, QueryLanguage, check_query, query_of
@@ -34,7 +34,7 @@ class SymmetricInfoNCELoss(RowLoss):
         self,
         model: SentenceTransformer,
         query: QueryLanguage = "lang",
-        scale: float = 20.0,
+        scale: float = DEFAULT_SCALE,
         mini_batch_size: int | None = None,
         gather_across_devices: bool = False,
         columns: Sequence[str] | None = None,

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from clearir.errors import ClearirError
+from clearir.losses.clear import DEFAULT_ALPHA, DEFAULT_BETA, check_clear_options
+from clearir.losses.jsd import DEFAULT_JSD_WEIGHT
 from clearir.precision import DEFAULT_PRECISION, PRECISIONS, Precision
 
 LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
@@ -64,12 +66,12 @@ class TrainConfig:
     out: str
     model: str | None = None
     loss: LossName = "clear"
-    alpha: float = 0.4
-    beta: float = 0.2
+    alpha: float = DEFAULT_ALPHA
+    beta: float = DEFAULT_BETA
     kl: bool = True
     symmetric_kl: bool = False
     bidirectional_reverse: bool = True
-    jsd_weight: float = 1.0
+    jsd_weight: float = DEFAULT_JSD_WEIGHT
     jsd_query: JsdQuery = "lang"
     num_negatives: int = 3
     scale: float = 100.0
@@ -173,17 +175,6 @@ def loss_label(loss: str, settings: Any) -> str:
     with the ``CLEAR_VARIANTS`` attributes) spelled out."""
     variants = [name for key, name in CLEAR_VARIANTS.items() if getattr(settings, key)]
     return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
-
-
-def check_clear_options(alpha: float, beta: float, kl: bool, symmetric_kl: bool) -> None:
-    """Raise a ClearirError naming the flags unless CLEAR's weights and switches make sense together."""
-    if alpha < 0 or beta < 0 or alpha + (beta if kl else 0) > 1:
-        raise ClearirError(
-            f"--alpha {alpha} --beta {beta}: expected non-negative weights with "
-            "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
-        )
-    if symmetric_kl and not kl:
-        raise ClearirError("--symmetric-kl needs the KL term: drop --no-kl")
 
 
 def _flag(name: str) -> str:
