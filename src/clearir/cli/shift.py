@@ -51,7 +51,7 @@ def fit(
     """Estimate v_L = mean(L texts) - mean(their English translations), encoded with the documents' prompt,
     and save them with the model's fingerprint and the texts' provenance (use with `clearir eval --shift`)."""
     from clearir.evaluation.encoder import TextEncoder, model_fingerprint
-    from clearir.evaluation.engine import load_model, model_source, set_max_seq_length
+    from clearir.model.load import load_model, model_source, set_max_seq_length
     from clearir.shift import file_texts, fit_vectors, registry_texts, rows_texts
     from clearir.shift.vectors import SUFFIX
 
