@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,12 +19,13 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
-from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, model_fingerprint, resolve_prompt
-from clearir.evaluation.mteb_names import MtebSubset, model_meta
+from clearir.evaluation.encoder import Embeddings, TextEncoder, model_fingerprint, resolve_prompt
+from clearir.evaluation.mteb_names import model_meta
 from clearir.evaluation.results import write_results
-from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
+from clearir.evaluation.scenarios import RetrievalTask, eval_dataset
 from clearir.evaluation.search import Backend
 from clearir.evaluation.search import top_k as search_top_k
+from clearir.evaluation.types import EvalRun, TaskResult
 from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import COMPLETE_KS, gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
@@ -37,47 +36,6 @@ from clearir.shift import Shift, ShiftSettings, prepare_shift
 
 # Queries whose full score rows are held at once for the multi-gold metrics.
 _RANK_BLOCK = 256
-
-
-@dataclass
-class TaskResult:
-    """The metrics of one task: means over queries (``scores``) and per-query values
-    (``per_query[measure][query id]``), for significance tests; ``mteb``: the MTEB subset it is, if any."""
-
-    spec: TaskSpec
-    main_score: str
-    split: str
-    n_queries: int
-    n_docs: int
-    scores: dict[str, float]
-    per_query: dict[str, dict[str, float]] = field(repr=False)
-    evaluation_time: float
-    mteb: MtebSubset | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def main_value(self) -> float:
-        return self.scores[self.main_score]
-
-
-@dataclass
-class EvalRun:
-    """One model's evaluation: its results, the encoding counts and the total wall time; ``revision`` (the
-    model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb; for a SHIFT
-    variant, ``shift`` is what was applied (:meth:`clearir.shift.Shift.summary`). ``precision`` is
-    what the texts were encoded in (``fp32`` or ``bf16``)."""
-
-    model_name: str
-    results: list[TaskResult]
-    encoding: EncodeStats
-    seconds: float
-    revision: str = "no_revision_available"
-    model_meta: dict[str, Any] | None = None
-    shift: dict[str, Any] | None = None
-    precision: str = "fp32"
 
 
 def default_model_name(model: str | Path | None) -> str:
