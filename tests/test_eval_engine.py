@@ -217,7 +217,7 @@ def test_bad_model_input_is_a_clear_error(tmp_path: Path, tasks: list[RetrievalT
     with pytest.raises(ClearirError, match="is a file; expected a model directory"):
         load_model(tmp_path / "file")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ClearirError, match="empty is not a model directory: it has no modules.json"):
+    with pytest.raises(ClearirError, match=r"empty is not a model directory: it has no modules\.json"):
         load_model(tmp_path / "empty")
     with pytest.raises(ClearirError, match="needs model_name"):
         evaluate_model(make_tiny_model(), tasks, progress=False)
