@@ -30,9 +30,10 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from clearir.evaluation.encoder import Key, TextEncoder, resolve_prompt
-from clearir.evaluation.engine import encoding_inputs, evaluate_model, load_model, score_task
+from clearir.evaluation.engine import encoding_inputs, evaluate_model, score_task
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.files import write_json
+from clearir.model.load import load_model
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = {"encoding_ratio": 4.0, "wall_ratio": 3.0, "throughput_share": 0.9}

@@ -44,6 +44,7 @@ from clearir.config import data_dir, resolve_model
 from clearir.files import write_json
 from clearir.losses import CLEARLoss, column_prompts
 from clearir.losses.columns import QUERY_ROLES, parse_columns
+from clearir.model.load import load_model as load_clearir_model
 from clearir.report.results import package_versions
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -122,8 +123,7 @@ def load_model(name: str | None, layers: int, max_seq_length: int) -> tuple[Sent
         description = f"synthetic e5-small-shaped BERT, {layers} layers, random weights"
     else:
         path = resolve_model(None if name == "default" else name)
-        model = SentenceTransformer(path, device="cpu").train()
-        model.max_seq_length = max_seq_length
+        model = load_clearir_model(path, device="cpu", max_seq_length=max_seq_length).train()
         description = path
     model[0].model.embeddings.word_embeddings.requires_grad_(False)
     return model, description

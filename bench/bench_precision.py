@@ -34,19 +34,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from clearir.experiment.rows import write_rows
 from sentence_transformers import SentenceTransformer
 
 from bench.bench_eval import bare_forward
 from bench.bench_losses import PeakTensorMemory, fresh, xquad_rows
 from clearir.config import data_dir, resolve_model
 from clearir.evaluation.encoder import Key, TextEncoder
-from clearir.evaluation.engine import encoding_inputs, evaluate_model, load_model
+from clearir.evaluation.engine import encoding_inputs, evaluate_model
 from clearir.evaluation.scenarios import build_tasks
 from clearir.experiment.preset import RunConfig
-from clearir.experiment.rows import write_rows
 from clearir.files import write_json
 from clearir.losses import CLEARLoss, column_prompts
 from clearir.losses.columns import QUERY_ROLES, parse_columns
+from clearir.model.load import load_model
 from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
 from clearir.training.config import TrainConfig
@@ -199,7 +200,7 @@ def padding_share(features: Features) -> float:
 
 
 def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
-    model = SentenceTransformer(model_path, device="cpu").train()
+    model = load_model(model_path, device="cpu").train()
     freeze(model, word_embeddings=DEFAULTS.freeze_word_embeddings, layers=DEFAULTS.freeze_layers)
     rows = xquad_rows(data_dir(None), DEFAULTS.batch_size, DEFAULTS.num_negatives)
     features = step_features(model, rows, DEFAULTS.batch_size)

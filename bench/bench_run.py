@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clearir.experiment.pipeline import run_pipeline
+
 from clearir.experiment.preset import RunConfig
 from clearir.files import write_json
 from clearir.report.results import package_versions

@@ -21,10 +21,11 @@ from typing import Any
 import torch
 
 from clearir.config import home_dir
-from clearir.evaluation.engine import evaluate_model, load_model
+from clearir.evaluation.engine import evaluate_model
 from clearir.evaluation.scenarios import build_tasks
 from clearir.files import write_json
 from clearir.model.build import build_default_model
+from clearir.model.load import load_model
 
 OUT = Path(__file__).resolve().parent / "out"
 METRICS = ("ndcg_at_10", "max_rank_mean", "complete_at_10", "inclination_share")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clearir.data.bitext import read_bitext
+from clearir.data.bitext import TATOEBA_FOLDER, bitext_corpora, read_bitext, tatoeba_code, tatoeba_languages
 from clearir.errors import ClearirError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tatoeba"
@@ -52,3 +52,15 @@ def test_empty_bitext(tmp_path: Path) -> None:
         (tmp_path / f"tatoeba.por-eng.{side}").write_text("", encoding="utf-8")
     with pytest.raises(ClearirError, match=r"tatoeba\.por-eng\.por: empty; expected one sentence per line"):
         read_bitext(tmp_path, "por")
+
+
+def test_languages_and_corpora(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES, tmp_path / TATOEBA_FOLDER)
+    (tmp_path / TATOEBA_FOLDER / "tatoeba.ita-eng.eng").write_text("One\n", encoding="utf-8")  # no ita side
+    assert tatoeba_languages(tmp_path) == ["deu", "spa"]
+    assert [tatoeba_code(lang) for lang in ("de", "zh", "ar", "deu")] == ["deu", "cmn", "ara", "deu"]
+    corpora = bitext_corpora(tmp_path, "deu")
+    deu, eng = corpora["deu"], corpora["eng"]
+    assert deu.questions[1].text == deu.paragraphs[1].text == "Wo ist der Bahnhof?"
+    assert eng.paragraph_of(eng.questions[1]).text == "Where is the train station?"
+    assert deu.source.endswith("tatoeba.deu-eng.deu") and eng.source.endswith("tatoeba.deu-eng.eng")

@@ -152,7 +152,7 @@ def test_clear_variants_equal_formula(
 
 
 def test_clear_symmetric_kl_needs_kl(model) -> None:
-    with pytest.raises(ClearirError, match="symmetric_kl=True needs kl_div=True"):
+    with pytest.raises(ClearirError, match="--symmetric-kl needs the KL term"):
         CLEARLoss(model, symmetric_kl=True, kl_div=False)
 
 

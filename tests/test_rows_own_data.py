@@ -180,9 +180,10 @@ def test_bad_own_training_data_is_one_line(
 
 
 def test_run_and_grid_settings_take_the_same_sources(tmp_path: Path, data_dir: Path) -> None:
+    from clearir.experiment.rows import write_rows
+
     from clearir.errors import ClearirError
     from clearir.experiment.preset import RunConfig
-    from clearir.experiment.rows import write_rows
     from clearir.experiment.settings import Run, RunSettings, check_run
 
     table = write_jsonl(tmp_path / "pairs.jsonl", mlqa_table_rows(data_dir, ("de", "hi")))

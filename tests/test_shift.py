@@ -13,10 +13,11 @@ from transformers.utils import logging as hf_logging
 
 from clearir.errors import ClearirError
 from clearir.evaluation.encoder import TextEncoder, model_fingerprint
-from clearir.evaluation.engine import load_model, score_task, set_max_seq_length
+from clearir.evaluation.engine import score_task
 from clearir.evaluation.results import TASKS_DIR, clearir_folder
 from clearir.evaluation.scenarios import build_tasks
 from clearir.metrics.multigold import gold_ranks
+from clearir.model.load import load_model, set_max_seq_length
 from clearir.shift import (
     ParallelTexts,
     ShiftSettings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from clearir.config import DATA_DIR_HELP
+from clearir.cli import options
 from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
 from clearir.rows.build import build_rows, save_rows
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, WINDOW_SYNTAX, format_window, parse_window
@@ -59,7 +59,7 @@ def build_train(
     model: str | None = typer.Option(
         None, "--model", help="Model for --miner dense, a name or path [default: the built base model]."
     ),
-    data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: str | None = options.DATA_DIR,
     jsonl: bool = typer.Option(False, "--jsonl", help="Also write the rows as JSON lines (rows.jsonl)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out directory."),
 ) -> None:

@@ -10,16 +10,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from clearir.config import DATA_DIR_HELP, find_data_dir
+from clearir.cli import options
+from clearir.config import find_data_dir
 from clearir.data.download import DEFAULT_DATASETS, download, plan, target_dir
 from clearir.data.parallel import parallel_pairs
 from clearir.data.registry import DATASETS, available, load_corpus
 
-app = typer.Typer(
-    help="List and download the QA data (XQuAD, MLQA-R, Belebele).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+app = options.group("List and download the QA data (XQuAD, MLQA-R, Belebele).")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -28,7 +25,7 @@ def _split(value: str | None) -> list[str] | None:
 
 @app.command("list")
 def list_data(
-    data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: str | None = options.DATA_DIR,
 ) -> None:
     """Show the datasets and languages present: paragraph and question counts, questions paired with English.
 
@@ -55,7 +52,7 @@ def list_data(
 
 
 @app.command("where")
-def where(data_dir: str | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP)) -> None:
+def where(data_dir: str | None = options.DATA_DIR) -> None:
     """Print the data directory in use and how it was found; exit code 2 when there is none."""
     root, reason = find_data_dir(data_dir)
     print(f"{root.resolve()}\t{reason}")

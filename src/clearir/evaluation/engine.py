@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,101 +19,23 @@ from sentence_transformers import SentenceTransformer
 
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
-from clearir.evaluation.encoder import Embeddings, EncodeStats, TextEncoder, model_fingerprint, resolve_prompt
-from clearir.evaluation.mteb_names import MtebSubset, model_meta
+from clearir.evaluation.encoder import Embeddings, TextEncoder, model_fingerprint, resolve_prompt
+from clearir.evaluation.mteb_names import model_meta
 from clearir.evaluation.results import write_results
-from clearir.evaluation.scenarios import RetrievalTask, TaskSpec, eval_dataset
+from clearir.evaluation.scenarios import RetrievalTask, eval_dataset
 from clearir.evaluation.search import Backend
 from clearir.evaluation.search import top_k as search_top_k
+from clearir.evaluation.types import EvalRun, TaskResult
 from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import COMPLETE_KS, gold_ranks, inclination, max_rank
 from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.model.load import load_model, model_source, set_max_seq_length
 from clearir.precision import DEFAULT_PRECISION
 from clearir.shift import Shift, ShiftSettings, prepare_shift
 
 # Queries whose full score rows are held at once for the multi-gold metrics.
 _RANK_BLOCK = 256
-
-
-@dataclass
-class TaskResult:
-    """The metrics of one task: means over queries (``scores``) and per-query values
-    (``per_query[measure][query id]``), for significance tests; ``mteb``: the MTEB subset it is, if any."""
-
-    spec: TaskSpec
-    main_score: str
-    split: str
-    n_queries: int
-    n_docs: int
-    scores: dict[str, float]
-    per_query: dict[str, dict[str, float]] = field(repr=False)
-    evaluation_time: float
-    mteb: MtebSubset | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def main_value(self) -> float:
-        return self.scores[self.main_score]
-
-
-@dataclass
-class EvalRun:
-    """One model's evaluation: its results, the encoding counts and the total wall time; ``revision`` (the
-    model's content fingerprint) and ``model_meta`` (mteb's ``model_meta.json``) name it for mteb; for a SHIFT
-    variant, ``shift`` is what was applied (:meth:`clearir.shift.Shift.summary`). ``precision`` is
-    what the texts were encoded in (``fp32`` or ``bf16``)."""
-
-    model_name: str
-    results: list[TaskResult]
-    encoding: EncodeStats
-    seconds: float
-    revision: str = "no_revision_available"
-    model_meta: dict[str, Any] | None = None
-    shift: dict[str, Any] | None = None
-    precision: str = "fp32"
-
-
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
-
-
-def model_source(model: str | Path | None) -> Path | None:
-    """The local directory ``model`` (a path, a name, ``None`` for the default) names, if it is one."""
-    name = resolve_model(None if model is None else str(model))
-    path = Path(name).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ClearirError(f"model path {path} is a file; expected a model directory")
-    if not path.exists() and _looks_like_path(name):
-        raise ClearirError(
-            f"model path {path} does not exist; expected a sentence-transformers model directory"
-        )
-    return path.absolute() if path.exists() else None
-
-
-def load_model(model: str | Path | None) -> SentenceTransformer:
-    """A SentenceTransformer from a local directory or a locally cached name; ``None``: the default model."""
-    name = resolve_model(None if model is None else str(model))
-    source = model_source(model)
-    try:
-        return SentenceTransformer(str(source) if source is not None else name)
-    except (OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClearirError(f"cannot load model {name!r}: {first}") from exc
-
-
-def set_max_seq_length(model: SentenceTransformer, max_seq_length: int) -> None:
-    """Truncate inputs at ``max_seq_length`` tokens (1 .. the tokenizer's limit)."""
-    limit = getattr(model.tokenizer, "model_max_length", None)
-    limit = limit if isinstance(limit, int) and limit < 10**6 else None
-    if max_seq_length < 1 or (limit is not None and max_seq_length > limit):
-        raise ClearirError(
-            f"--max-seq-length must be between 1 and {limit or 'the model limit'}, got {max_seq_length}"
-        )
-    model.max_seq_length = max_seq_length
 
 
 def default_model_name(model: str | Path | None) -> str:

@@ -21,8 +21,8 @@ from typing import Literal
 
 from clearir.config import data_dir as resolve_data_dir
 from clearir.data.belebele import BELEBELE_CODES
-from clearir.data.bitext import bitext_paths, read_bitext
-from clearir.data.records import Corpus, Paragraph, Question
+from clearir.data.bitext import bitext_corpora, tatoeba_code, tatoeba_languages
+from clearir.data.records import Corpus, Question
 from clearir.data.registry import DATASETS, available, check_language, load_corpus
 from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import MtebSubset, mteb_subset
@@ -329,43 +329,6 @@ def build_task(
         split=meta.split,
         mteb=mteb,
     )
-
-
-TATOEBA_FOLDER = "tatoeba"
-
-
-# Tatoeba codes that differ from the language part of the Belebele (FLORES-200) code.
-_TATOEBA_OVERRIDES = {"ar": "ara", "zh": "cmn"}
-
-
-def tatoeba_code(lang: str) -> str:
-    """A Tatoeba language code: ``"de"`` -> ``"deu"`` (via the FLORES-200 code), ``"zh"`` -> ``"cmn"``;
-    anything else (e.g. ``"deu"``, ``"eng"``) as is."""
-    if lang in _TATOEBA_OVERRIDES:
-        return _TATOEBA_OVERRIDES[lang]
-    return BELEBELE_CODES[lang][:3] if lang in BELEBELE_CODES else lang
-
-
-def tatoeba_languages(root: Path) -> list[str]:
-    """The languages with both files of a ``tatoeba.<xxx>-eng`` bitext in ``root/tatoeba``."""
-    folder = root / TATOEBA_FOLDER
-    found = {path.name.split(".")[1][:3] for path in folder.glob("tatoeba.???-eng.eng")}
-    return sorted(lang for lang in found if (folder / f"tatoeba.{lang}-eng.{lang}").is_file())
-
-
-def bitext_corpora(root: Path, lang: str) -> dict[str, Corpus]:
-    """The two sides of the Tatoeba ``<lang>-eng`` bitext as corpora: line i is paragraph ``i`` and question
-    ``i`` of its side, so the parallel partner of a sentence is the other side's line i."""
-    sides = dict(zip((lang, "eng"), read_bitext(root / TATOEBA_FOLDER, lang), strict=True))
-    corpora = {}
-    for side, lines in sides.items():
-        paragraphs = [
-            Paragraph(f"tatoeba/{lang}-eng/{side}/{i}", str(i), side, "", t) for i, t in enumerate(lines)
-        ]
-        questions = [Question(str(i), side, p.text, p.id) for i, p in enumerate(paragraphs)]
-        source = str(bitext_paths(root / TATOEBA_FOLDER, lang)[side == "eng"])
-        corpora[side] = Corpus("tatoeba", side, source, paragraphs, questions)
-    return corpora
 
 
 def build_tasks(

@@ -14,7 +14,7 @@ from typing import Any
 
 from clearir.experiment.grid import Plan, plan_from_doc
 from clearir.experiment.settings import DEFAULT_RUN, setting_value
-from clearir.training.config import check_clear_options
+from clearir.losses.clear import check_clear_options
 
 # The axes of `clearir run` (grid key -> flag) and their defaults, and its shared settings other than the
 # settings model's defaults.

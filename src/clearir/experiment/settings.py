@@ -25,10 +25,11 @@ from clearir.errors import ClearirError
 from clearir.evaluation.settings import QA_SCENARIOS, EvalSettings
 from clearir.experiment.keys import step_key
 from clearir.fields import coerce, field_kind, setting
+from clearir.losses.clear import check_clear_options
 from clearir.metrics.significance import DEFAULT_RESAMPLES
 from clearir.precision import PRECISIONS
 from clearir.rows.settings import OWN_DATA, RowsSettings
-from clearir.training.config import CLEAR_VARIANTS, TrainConfig, check_clear_options
+from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 LANG_SEPARATOR = "+"
 _LANG = re.compile(r"^[a-z]{2,3}$")

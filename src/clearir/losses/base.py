@@ -17,6 +17,9 @@ from clearir.losses.columns import QUERY_ROLES, Columns, parse_columns
 from clearir.losses.distributed import gather_rows
 from clearir.losses.gradcache import CachedComponents
 
+# The paper's inverse temperature of the cosine scores (CLEAR, and its baselines' defaults).
+DEFAULT_SCALE = 20.0
+
 ROLE_ORDER = ("en_query", "positive", "negatives", "lang_query", "neg_queries")
 
 GRADCACHE_CITATION = """
@@ -56,7 +59,7 @@ class RowLoss(CachedComponents, nn.Module):
     def __init__(
         self,
         model: SentenceTransformer,
-        scale: float = 20.0,
+        scale: float = DEFAULT_SCALE,
         mini_batch_size: int | None = None,
         gather_across_devices: bool = False,
         columns: Sequence[str] | None = None,

@@ -10,7 +10,7 @@ from sentence_transformers import SentenceTransformer
 from torch import Tensor
 
 from clearir.errors import ClearirError
-from clearir.losses.base import RowEmbeddings, RowLoss
+from clearir.losses.base import DEFAULT_SCALE, RowEmbeddings, RowLoss
 from clearir.losses.columns import Columns
 from clearir.losses.functional import cosine_scores, info_nce, kl_rows
 
@@ -28,15 +28,31 @@ CLEAR_CITATION = """
 }
 """
 
+# The paper's weights of the reverse and KL terms.
+DEFAULT_ALPHA = 0.4
+DEFAULT_BETA = 0.2
+
+
+def check_clear_options(alpha: float, beta: float, kl: bool, symmetric_kl: bool) -> None:
+    """Raise a ClearirError naming the flags unless CLEAR's weights and switches make sense together
+    (``kl`` is :class:`CLEARLoss`'s ``kl_div``, ``--kl/--no-kl`` on the command line)."""
+    if alpha < 0 or beta < 0 or alpha + (beta if kl else 0) > 1:
+        raise ClearirError(
+            f"--alpha {alpha} --beta {beta}: expected non-negative weights with "
+            "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
+        )
+    if symmetric_kl and not kl:
+        raise ClearirError("--symmetric-kl needs the KL term: drop --no-kl")
+
 
 class CLEARLoss(RowLoss):
     def __init__(
         self,
         model: SentenceTransformer,
-        alpha: float = 0.4,
-        beta: float = 0.2,
+        alpha: float = DEFAULT_ALPHA,
+        beta: float = DEFAULT_BETA,
         kl_div: bool = True,
-        scale: float = 20.0,
+        scale: float = DEFAULT_SCALE,
         symmetric_kl: bool = False,
         bidirectional_reverse: bool = False,
         mini_batch_size: int | None = None,
@@ -107,13 +123,7 @@ class CLEARLoss(RowLoss):
                 )
                 SentenceTransformerTrainer(model=model, args=args, train_dataset=train, loss=loss).train()
         """
-        if not 0.0 <= alpha <= 1.0 or not 0.0 <= beta <= 1.0 or (kl_div and alpha + beta > 1.0):
-            raise ClearirError(
-                f"CLEARLoss: expected 0 <= alpha, beta and alpha + beta <= 1 (alpha <= 1 without KL); "
-                f"got alpha={alpha}, beta={beta}, kl_div={kl_div}"
-            )
-        if symmetric_kl and not kl_div:
-            raise ClearirError("CLEARLoss: symmetric_kl=True needs kl_div=True")
+        check_clear_options(alpha, beta, kl_div, symmetric_kl)
         self.alpha = alpha
         self.beta = beta
         self.kl_div = kl_div

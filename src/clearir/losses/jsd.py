@@ -10,7 +10,7 @@ from sentence_transformers import SentenceTransformer
 from torch import Tensor
 
 from clearir.errors import ClearirError
-from clearir.losses.base import RowEmbeddings, RowLoss
+from clearir.losses.base import DEFAULT_SCALE, RowEmbeddings, RowLoss
 from clearir.losses.columns import Columns
 from clearir.losses.functional import cosine_scores, info_nce, jsd_rows
 
@@ -26,14 +26,16 @@ JSD_CITATION = """
 }
 """
 
+DEFAULT_JSD_WEIGHT = 1.0  # λ, the weight of the JSD term
+
 
 class JSDAlignmentLoss(RowLoss):
     def __init__(
         self,
         model: SentenceTransformer,
-        jsd_weight: float = 1.0,
+        jsd_weight: float = DEFAULT_JSD_WEIGHT,
         query: Literal["lang", "en", "both"] = "lang",
-        scale: float = 20.0,
+        scale: float = DEFAULT_SCALE,
         mini_batch_size: int | None = None,
         gather_across_devices: bool = False,
         columns: Sequence[str] | None = None,

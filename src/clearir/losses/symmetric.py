@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import torch
-from sentence_transformers import SentenceTransformer
 from torch import Tensor
 
-from clearir.losses.base import RowEmbeddings, RowLoss
-from clearir.losses.columns import Columns
+from clearir.losses.base import RowEmbeddings
 from clearir.losses.functional import cosine_scores, info_nce
-from clearir.losses.infonce import QUERY_ROLE, QueryLanguage, check_query, query_of
+from clearir.losses.infonce import QueryLoss
 
 SYMMETRIC_CITATION = """
 @misc{günther2024jinaembeddings28192token,
@@ -29,66 +24,40 @@ SYMMETRIC_CITATION = """
 """
 
 
-class SymmetricInfoNCELoss(RowLoss):
-    def __init__(
-        self,
-        model: SentenceTransformer,
-        query: QueryLanguage = "lang",
-        scale: float = 20.0,
-        mini_batch_size: int | None = None,
-        gather_across_devices: bool = False,
-        columns: Sequence[str] | None = None,
-    ) -> None:
-        """Symmetric InfoNCE: loss = ½·InfoNCE(q → [p+; p-]) + ½·InfoNCE(p+ → [q]).
+class SymmetricInfoNCELoss(QueryLoss):
+    """Symmetric InfoNCE: loss = ½·InfoNCE(q → [p+; p-]) + ½·InfoNCE(p+ → [q]).
 
-        The backward direction scores each positive passage against the batch's queries (the same query
-        column as the forward direction, no negative queries), as in sentence-transformers'
-        MultipleNegativesRankingLoss with ``directions=("query_to_doc", "doc_to_query")``,
-        ``partition_mode="per_direction"``. It differs from CLEAR's reverse term, which goes from the English
-        passage to target-language queries with negative queries, while CLEAR's forward term uses q_en.
+    The backward direction scores each positive passage against the batch's queries (the same query
+    column as the forward direction, no negative queries), as in sentence-transformers'
+    MultipleNegativesRankingLoss with ``directions=("query_to_doc", "doc_to_query")``,
+    ``partition_mode="per_direction"``. It differs from CLEAR's reverse term, which goes from the English
+    passage to target-language queries with negative queries, while CLEAR's forward term uses q_en.
 
-        Args:
-            model: the SentenceTransformer to train.
-            query: ``"lang"`` (q_L) or ``"en"`` (q_en), used in both directions.
-            scale, mini_batch_size, gather_across_devices, columns: as in :class:`~clearir.losses.CLEARLoss`.
+    Args:
+        model: the SentenceTransformer to train.
+        query: ``"lang"`` (q_L) or ``"en"`` (q_en), used in both directions.
+        scale, mini_batch_size, gather_across_devices, columns: as in :class:`~clearir.losses.CLEARLoss`.
 
-        Inputs:
-            +----------------------------------------------------------------+--------+
-            | Columns (by name, any order; others are ignored, not embedded) | Labels |
-            +================================================================+========+
-            | lang_question (or en_question), paragraphs, neg_1..n, n >= 0   | none   |
-            +----------------------------------------------------------------+--------+
-            | cross_anchor (or anchor), positive, negative_1..n, n >= 0      | none   |
-            +----------------------------------------------------------------+--------+
+    Inputs:
+        the columns of :class:`~clearir.losses.InfoNCELoss`: the query column, the positive and the
+        negatives, by name in either naming; no labels.
 
-        Returns (from ``forward``):
-            ``{"forward", "backward"}``: the two halves, which sum to the loss.
+    Returns (from ``forward``):
+        ``{"forward", "backward"}``: the two halves, which sum to the loss.
 
-        Example:
-            ::
+    Example:
+        ::
 
-                loss = SymmetricInfoNCELoss(model, query="lang", columns=train_dataset.column_names)
-        """
-        check_query("SymmetricInfoNCELoss", query, ("lang", "en"))
-        self.query = query
-        super().__init__(model, scale, mini_batch_size, gather_across_devices, columns)
-
-    def roles(self) -> tuple[str, ...]:
-        return (QUERY_ROLE[self.query], "positive", "negatives")
-
-    def check_columns(self, columns: Columns) -> None:
-        columns.require(f"SymmetricInfoNCELoss(query={self.query!r})", (QUERY_ROLE[self.query], "positive"))
+            loss = SymmetricInfoNCELoss(model, query="lang", columns=train_dataset.column_names)
+    """
 
     def compute_loss_from_embeddings(self, embeddings: RowEmbeddings) -> dict[str, Tensor]:
-        queries = query_of(embeddings, self.query)
+        queries = self.queries(embeddings)
         gathered, offset = self.gather([queries, embeddings.positive, *embeddings.negatives])
         labels = self.local_labels(queries.shape[0], offset, queries.device)
         forward = info_nce(cosine_scores(queries, torch.cat(gathered[1:]), self.scale), labels)
         backward = info_nce(cosine_scores(embeddings.positive, gathered[0], self.scale), labels)
         return {"forward": 0.5 * forward, "backward": 0.5 * backward}
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {"query": self.query, **super().get_config_dict()}
 
     @property
     def citation(self) -> str:

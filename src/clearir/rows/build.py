@@ -296,13 +296,9 @@ def _check_options(num_negatives: int, window: tuple[int, int], miner: str, max_
 def _load_model(model: str | Path | SentenceTransformer | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
-    if isinstance(model, SentenceTransformer):
-        return model
-    path = resolve_model(None if model is None else str(model))
-    try:
-        return SentenceTransformer(path)
-    except (OSError, ValueError) as exc:
-        raise ClearirError(f"--model {path}: cannot load a sentence-transformers model ({exc})") from exc
+    from clearir.model.load import load_model
+
+    return model if isinstance(model, SentenceTransformer) else load_model(model)
 
 
 def _model_name(model: Any) -> str:

@@ -10,6 +10,8 @@ from typing import Any, Literal, get_args
 
 from clearir.errors import ClearirError
 from clearir.fields import setting
+from clearir.losses.clear import DEFAULT_ALPHA, DEFAULT_BETA, check_clear_options
+from clearir.losses.jsd import DEFAULT_JSD_WEIGHT
 from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS, Precision
 
 LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
@@ -65,8 +67,8 @@ class TrainConfig:
     out: str
     model: str | None = setting(None, "Base model name or path (default: the built default model).")
     loss: LossName = setting("clear", f"Loss: {', '.join(LOSS_NAMES)}.")
-    alpha: float = setting(0.4, "CLEAR: weight of the reverse term.")
-    beta: float = setting(0.2, "CLEAR: weight of the KL term.")
+    alpha: float = setting(DEFAULT_ALPHA, "CLEAR: weight of the reverse term.")
+    beta: float = setting(DEFAULT_BETA, "CLEAR: weight of the KL term.")
     kl: bool = setting(True, "CLEAR: use the KL term.", flag="--kl/--no-kl")
     symmetric_kl: bool = setting(
         False,
@@ -78,7 +80,7 @@ class TrainConfig:
         "CLEAR variant: q_L → passages added to the reverse term; --paper-reverse: p+ → queries only.",
         flag="--bidirectional-reverse/--paper-reverse",
     )
-    jsd_weight: float = setting(1.0, "jsd: weight of the Jensen-Shannon alignment term.")
+    jsd_weight: float = setting(DEFAULT_JSD_WEIGHT, "jsd: weight of the Jensen-Shannon alignment term.")
     jsd_query: JsdQuery = setting("lang", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}.")
     num_negatives: int = setting(3, "Hard negatives (and negative queries) per row.")
     scale: float = setting(100.0, "Inverse temperature of the softmax over cosine similarities.")
@@ -190,17 +192,6 @@ def loss_label(loss: str, settings: Any) -> str:
     with the ``CLEAR_VARIANTS`` attributes) spelled out."""
     variants = [name for key, name in CLEAR_VARIANTS.items() if getattr(settings, key)]
     return f"{loss} ({', '.join(variants)})" if loss == "clear" and variants else loss
-
-
-def check_clear_options(alpha: float, beta: float, kl: bool, symmetric_kl: bool) -> None:
-    """Raise a ClearirError naming the flags unless CLEAR's weights and switches make sense together."""
-    if alpha < 0 or beta < 0 or alpha + (beta if kl else 0) > 1:
-        raise ClearirError(
-            f"--alpha {alpha} --beta {beta}: expected non-negative weights with "
-            "alpha + beta <= 1 (alpha <= 1 with --no-kl)"
-        )
-    if symmetric_kl and not kl:
-        raise ClearirError("--symmetric-kl needs the KL term: drop --no-kl")
 
 
 def _flag(name: str) -> str:

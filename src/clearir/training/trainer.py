@@ -30,6 +30,7 @@ from clearir.config import resolve_model
 from clearir.errors import ClearirError, one_line, warn
 from clearir.files import check_dir_target, damage, record_files, staged_dir, write_json
 from clearir.losses import column_prompts
+from clearir.model.load import load_model
 from clearir.precision import describe, resolve_precision
 from clearir.rows.build import REPORT_FILE
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
@@ -155,11 +156,8 @@ def _describe_data(model: SentenceTransformer, data: Path) -> None:
 
 
 def _load_model(config: TrainConfig) -> tuple[str, SentenceTransformer]:
-    name = resolve_model(config.model)
-    try:
-        return name, SentenceTransformer(name, device="cpu")
-    except (OSError, ValueError) as exc:
-        raise ClearirError(f"--model {name}: cannot load a sentence-transformers model: {exc}") from exc
+    """The base model's name and the model, on the CPU (the trainer moves it to its device)."""
+    return resolve_model(config.model), load_model(config.model, device="cpu")
 
 
 def _training_args(
