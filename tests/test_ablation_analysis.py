@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from clearir.experiment.analysis import VS_BASE, Analysis, PairedTest, analyse, reference_value
+from clearir.experiment.analysis import VS_BASE, Analysis, ConfigTest, analyse, reference_value
 from clearir.experiment.grid import Plan, load_plan
 from clearir.experiment.plots import plot_lines, render_plots
 from clearir.experiment.settings import Run
@@ -45,7 +45,7 @@ def _model(base: Values, run: Run, shift: dict[tuple[str, str], float]) -> Value
     return out
 
 
-def _find(analysis: Analysis, family: str, variant: str, reference: str, target: Target) -> PairedTest:
+def _find(analysis: Analysis, family: str, variant: str, reference: str, target: Target) -> ConfigTest:
     return next(
         t
         for t in analysis.tests
@@ -132,10 +132,10 @@ def test_holm_is_applied_per_family(loss_grid: tuple[Plan, Analysis]) -> None:
     assert [len([t for t in analysis.tests if t.family == f]) for f in analysis.families()] == [18, 12, 6]
 
 
-def _test(**changes: float) -> PairedTest:
+def _test(**changes: float) -> ConfigTest:
     values = {"diff": 0.02, "ci_low": 0.01, "ci_high": 0.03, "p_value": 0.001, "p_holm": 0.01}
     values.update(changes)
-    return PairedTest(
+    return ConfigTest(
         family="loss",
         variant="a",
         reference="b",

@@ -33,9 +33,8 @@ from clearir.config import home_dir, resolve_model
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
-from clearir.evaluation.results import RESULTS_LAYOUT, clearir_folder
+from clearir.evaluation.results import RESULTS_LAYOUT, clearir_folder, entry_from_record, eval_entries
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
-from clearir.experiment.collect import entry_from_record, eval_entries, loss_curve, significance
 from clearir.experiment.preset import RunConfig, step_key
 from clearir.experiment.rows import write_rows
 from clearir.experiment.steps import Steps, now
@@ -45,6 +44,8 @@ from clearir.precision import resolve_precision
 from clearir.report import ModelEntry, PhaseTiming, RunResults, package_versions, write_report
 from clearir.report.compare import significance_pairs
 from clearir.report.results import SHIFT_SUFFIX
+from clearir.report.results import read_loss_curve as loss_curve
+from clearir.report.results import significance_tests as significance
 from clearir.rows.sources import own_data_settings
 from clearir.shift import ShiftSettings
 from clearir.training.config import CONFIG_FILE, TrainConfig

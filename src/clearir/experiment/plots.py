@@ -16,7 +16,7 @@ from clearir.experiment.analysis import Analysis, Config
 from clearir.experiment.grid import Plan, format_setting
 from clearir.experiment.settings import irrelevant
 from clearir.experiment.store import Target
-from clearir.report.compare import METRIC_BY_KEY
+from clearir.metrics.registry import metric as registry_metric
 from clearir.report.plots import BASE_COLOR, DPI, LOSS_COLORS
 
 # (kind, metric) per panel column.
@@ -109,7 +109,7 @@ def setting_plot(plan: Plan, analysis: Analysis, key: str, dataset: str) -> byte
                 ax.axhline(
                     analysis.base[target], color=BASE_COLOR, linestyle="--", linewidth=1.2, label="base"
                 )
-            spec = METRIC_BY_KEY[metric]
+            spec = registry_metric(metric)
             ax.set_title(
                 _plain(f"{lang}: {target.task} {spec.label}"), loc="left", fontsize=10, fontweight="bold"
             )

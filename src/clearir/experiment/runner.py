@@ -23,9 +23,8 @@ from clearir.config import data_dir as resolve_data_dir
 from clearir.config import home_dir, resolve_model
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
-from clearir.evaluation.results import remove_results
+from clearir.evaluation.results import eval_entries, remove_results
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
-from clearir.experiment.collect import eval_entries
 from clearir.experiment.grid import Plan
 from clearir.experiment.preset import step_key
 from clearir.experiment.rows import write_rows

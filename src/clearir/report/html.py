@@ -10,8 +10,8 @@ import base64
 import html
 import json
 
+from clearir.metrics.registry import metric
 from clearir.report.compare import (
-    METRIC_BY_KEY,
     comparison_rows,
     english_retention,
     headlines,
@@ -99,7 +99,7 @@ def _cards(results: RunResults) -> str:
                 "</div></div>"
             )
     for item in english_retention(results):
-        quality = "worse" if item.delta < -0.01 else "better" if item.delta > 0.01 else "same"
+        quality = item.quality
         trained = f" ({esc(item.train_lang)})" if item.train_lang else ""
         cards.append(
             f'<div class="card"><div class="label">English · {esc(item.loss)}{trained}</div>'
@@ -137,7 +137,7 @@ def _results_table(results: RunResults) -> str:
     body = []
     previous: tuple[str, str, str] | None = None
     for row in rows:
-        spec = METRIC_BY_KEY[row.metric]
+        spec = metric(row.metric)
         key = (row.dataset, scope_label(row), row.direction)
         new_scope = previous is None or key[:2] != previous[:2]
         new_direction = previous is None or key != previous
@@ -179,15 +179,15 @@ def _shift_section(results: RunResults) -> str:
         )
         body = []
         for row in table.rows:
-            spec = METRIC_BY_KEY[row.metric]
+            spec = metric(row.metric)
             cells = shift_cells(row)
             tds = [f"<td>{esc(c)}</td>" for c in cells[:2]]
             tds += [f"<td class='num'>{esc(c)}</td>" for c in cells[2:6]]
             for diff, text in zip(row.diffs, cells[6:], strict=True):
-                quality = delta_quality(spec, diff.diff)
+                quality = delta_quality(spec, None if diff is None else diff.diff)
                 title = (
                     f" title='p = {diff.p_value:.4f}, Holm {diff.p_holm:.4f}'"
-                    if diff.p_value is not None and diff.p_holm is not None
+                    if diff is not None and diff.p_holm is not None
                     else ""
                 )
                 tds.append(f"<td class='num delta {quality}'{title}>{esc(text)}</td>")

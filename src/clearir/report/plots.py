@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from clearir.report.compare import KINDS, METRIC_BY_KEY, ComparisonRow, comparison_rows
+from clearir.metrics.registry import metric
+from clearir.report.compare import KINDS, ComparisonRow, comparison_rows
 from clearir.report.results import RunResults
 
 BASE_COLOR = "#9aa0a6"
@@ -48,7 +49,7 @@ def _bars(ax: Axes, rows: list[ComparisonRow], losses: list[str], labels: list[s
     width = 0.8 / len(series)
     x = np.arange(len(rows))
     annotate = len(rows) * len(series) <= 24
-    spec = METRIC_BY_KEY[rows[0].metric]
+    spec = metric(rows[0].metric)
     for i, name in enumerate(series):
         values = [r.base if name == "base" else r.by_loss[name].value for r in rows]
         heights = [math.nan if v is None else v for v in values]
@@ -113,7 +114,7 @@ def mixed_pool(results: RunResults) -> bytes | None:
     fig, axes = _panel_grid(len(panels), max(len(rows) for _, _, rows in panels), 3.2)
     for ax, (key, note, rows) in zip(axes, panels, strict=True):
         _bars(ax, rows, results.losses, [_group_label(r, with_direction=True) for r in rows])
-        spec = METRIC_BY_KEY[key]
+        spec = metric(key)
         ax.set_title(f"{spec.label} ({note})", loc="left", fontsize=11, fontweight="bold")
         ax.set_ylabel(spec.label)
         top = 1.0 if key == "complete_at_10" else max(ax.get_ylim()[1], 1.0)

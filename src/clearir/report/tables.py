@@ -6,14 +6,13 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from clearir.metrics.registry import Metric, metric
 from clearir.report.compare import (
     HEADLINE_METRICS,
-    METRIC_BY_KEY,
     SHIFT_DIFFS,
     SHIFT_ROLES,
     ComparisonRow,
     Delta,
-    MetricSpec,
     ShiftRow,
     ShiftTable,
     comparison_rows,
@@ -22,24 +21,22 @@ from clearir.report.compare import (
 from clearir.report.results import RunResults
 
 MISSING = "—"
-# Deltas smaller than this are shown neutral (neither better nor worse).
-NEUTRAL = 0.0005
 
 
-def format_value(spec: MetricSpec, value: float | None) -> str:
-    return MISSING if value is None else f"{value:.{spec.digits}f}"
+def format_value(spec: Metric, value: float | None) -> str:
+    return MISSING if value is None else spec.format(value)
 
 
-def format_delta(spec: MetricSpec, delta: Delta) -> str:
+def format_delta(spec: Metric, delta: Delta) -> str:
     """``+0.043`` (``*`` appended when significant against the base model), ``—`` when unknown."""
     if delta.delta is None:
         return MISSING
-    return f"{delta.delta:+.{spec.digits}f}" + ("*" if delta.significant else "")
+    return spec.format(delta.delta, sign=True) + ("*" if delta.significant else "")
 
 
-def delta_quality(spec: MetricSpec, delta: float | None) -> str:
+def delta_quality(spec: Metric, delta: float | None) -> str:
     """``better``, ``worse`` or ``same`` for the metric's direction of improvement."""
-    if delta is None or abs(delta) < NEUTRAL:
+    if delta is None or abs(delta) < spec.neutral:
         return "same"
     return "better" if (delta > 0) == spec.higher_is_better else "worse"
 
@@ -72,7 +69,7 @@ def markdown_table(results: RunResults, metrics: tuple[str, ...] | None = None) 
         lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (1 + 2 * len(losses))) + "|")
         last_scope, last_direction = None, None
         for row in (r for r in rows if r.dataset == dataset):
-            spec = METRIC_BY_KEY[row.metric]
+            spec = metric(row.metric)
             scope = scope_label(row)
             cells = [
                 md_escape(scope) if scope != last_scope else "",
@@ -123,7 +120,7 @@ def rich_table(results: RunResults, metrics: tuple[str, ...] | None = HEADLINE_M
         if previous is not None and key[:2] != previous[:2]:
             table.add_section()
         new_scope = previous is None or key[:2] != previous[:2]
-        spec = METRIC_BY_KEY[row.metric]
+        spec = metric(row.metric)
         cells: list[Text] = [Text(row.dataset if new_scope else "")] if len(datasets) > 1 else []
         cells += [
             Text(key[1] if new_scope else ""),
@@ -151,11 +148,12 @@ SHIFT_NOTE = (
 
 def shift_cells(row: ShiftRow) -> list[str]:
     """One row of a "fine-tune, SHIFT, or both" table as plain text cells (``SHIFT_HEADER``'s order)."""
-    spec = METRIC_BY_KEY[row.metric]
+    spec = metric(row.metric)
     cells = [row.direction, spec.label, *(format_value(spec, row.values[role]) for role in SHIFT_ROLES)]
     for diff in row.diffs:
-        text = MISSING if diff.diff is None else f"{diff.diff:+.{spec.digits}f}"
-        cells.append(text + ("*" if diff.significant else ""))
+        cells.append(
+            MISSING if diff is None else spec.format(diff.diff, sign=True) + ("*" if diff.significant else "")
+        )
     return cells
 
 
