@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from rich.text import Text
 
 from clearir.evaluation.results import clearir_folder
 from clearir.experiment.analysis import VS_BASE, Analysis, Config, ConfigTest, analyse
@@ -20,6 +19,7 @@ from clearir.experiment.steps import now
 from clearir.experiment.store import (
     BASE_NAME,
     EVAL_DIR,
+    FOCUS,
     MODEL_NAME,
     Finished,
     Target,
@@ -30,8 +30,9 @@ from clearir.experiment.store import (
 )
 from clearir.files import write_bytes, write_json, write_text
 from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, metric
-from clearir.report.blocks import Block, Cell, Section, html_page, markdown
+from clearir.report.blocks import Block, Cell, Section, html_page, markdown, rich_table
 from clearir.report.results import package_versions
+from clearir.report.tables import lower_is_better
 
 SCHEMA_VERSION = 1
 JSON_FILE = "ablation.json"
@@ -244,7 +245,7 @@ def _intro(plan: Plan, finished: Finished) -> list[Block]:
     rule = (
         "A difference is real when its Holm-corrected p-value (over its family of comparisons) is below "
         "0.05 and its 95% bootstrap interval excludes 0. Values are means over seeds (± std); Δ is against "
-        "the base model and * marks a real Δ. Lower is better for Max@R."
+        f"the base model and * marks a real Δ. {lower_is_better(tuple(key for _, key in FOCUS))}."
     )
     description = [Block("p", plan.description)] if plan.description else []
     return [*description, Block("p", status), Block("p", rule)]
@@ -368,26 +369,28 @@ def render_html(plan: Plan, finished: Finished, analysis: Analysis, pngs: dict[s
 
 def rich_summary(plan: Plan, analysis: Analysis) -> Table:
     """Per configuration: en→en, L→en nDCG@10 and mixed-pool Complete@10 per language, Δ vs. base."""
-    table = Table(
-        title=Text(f"clearir ablate {plan.out.name}"),
-        caption="mean over seeds (Δ vs. base; * real: Holm-corrected p < 0.05 and CI excludes 0)",
-        header_style="bold",
+    wanted_keys = (
+        ("en", "en→en", "ndcg_at_10"),
+        ("L", "L→en", "ndcg_at_10"),
+        ("L", "mixed pool, L queries", "complete_at_10"),
     )
-    for name in ("configuration", "seeds", "language", "en→en nDCG@10", "L→en nDCG@10", "mixed C@10"):
-        table.add_column(name, justify="left" if name in ("configuration", "language") else "right")
-    style = {"better": "bold green", "worse": "bold red", "same": "dim"}
+    header = ["configuration", "seeds", "language"]
+    header += [f"{kind.split(' pool')[0]} {metric(key).short}" for _, kind, key in wanted_keys]
+    rows: list[tuple[Cell, ...]] = []
+    groups: list[int] = []
     for dataset, lang, configs, _ in _groups(plan, analysis):
-        wanted = [
-            Target(dataset, "en", "en→en", "ndcg_at_10"),
-            Target(dataset, lang, "L→en", "ndcg_at_10"),
-            Target(dataset, lang, "mixed pool, L queries", "complete_at_10"),
-        ]
-        table.add_section()
+        wanted = [Target(dataset, lang if who == "L" else "en", kind, key) for who, kind, key in wanted_keys]
+        groups.append(len(rows))
         for config in configs:
-            cells = [Text(config.label), Text(str(len(config.seeds))), Text(lang)]
+            cells = [Cell(config.label), Cell(str(len(config.seeds))), Cell(lang)]
             for target in wanted:
                 value, delta, test = _cell(analysis, config, target)
                 mean = value.split(" ± ")[0]
-                cells.append(Text(f"{mean} ({delta})" if delta else mean, style=style[_quality(test)]))
-            table.add_row(*cells)
-    return table
+                cells.append(Cell(f"{mean} ({delta})" if delta else mean, _quality(test)))
+            rows.append(tuple(cells))
+    block = Block("table", header=tuple(header), rows=tuple(rows), numeric=(1, 3, 4, 5), groups=tuple(groups))
+    return rich_table(
+        block,
+        title=f"clearir ablate {plan.out.name}",
+        caption="mean over seeds (Δ vs. base; * real: Holm-corrected p < 0.05 and CI excludes 0)",
+    )
