@@ -108,6 +108,10 @@ class PairedTest:
         """The p-value a verdict uses."""
         return self.p_value
 
+    def record(self) -> dict[str, float | int]:
+        """The record's own fields (``diff``, ``ci_low``, ``ci_high``, ``p_value``, ``n``) by name."""
+        return {name: getattr(self, name) for name in ("diff", "ci_low", "ci_high", "p_value", "n")}
+
     @property
     def significant(self) -> bool:
         """p < ``ALPHA``."""

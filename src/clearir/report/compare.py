@@ -388,17 +388,7 @@ def shift_tables(results: RunResults) -> list[ShiftTable]:
             ]
             adjusted = iter(holm([t.p_value for t in found_tests if t is not None]))
             cells = [
-                None
-                if t is None
-                else HolmTest(
-                    diff=t.diff,
-                    ci_low=t.ci_low,
-                    ci_high=t.ci_high,
-                    p_value=t.p_value,
-                    n=t.n,
-                    p_holm=next(adjusted),
-                )
-                for t in found_tests
+                None if t is None else HolmTest(**t.record(), p_holm=next(adjusted)) for t in found_tests
             ]
             rows = []
             for i, (entry, kind, metric_key) in enumerate(found):

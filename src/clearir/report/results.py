@@ -265,20 +265,5 @@ def significance_tests(
         base = read_metric_values(reference_dir, record["task"], shown_in(RUN))
         for metric in (m for m in mine if m in base):
             test = compare(mine[metric], base[metric], metric, n_resamples=n_resamples, seed=0)
-            out.append(
-                Significance(
-                    model=model,
-                    dataset=entry.dataset,
-                    scenario=entry.scenario,
-                    query_lang=entry.query_lang,
-                    doc_langs=entry.doc_langs,
-                    metric=metric,
-                    diff=test.diff,
-                    ci_low=test.ci_low,
-                    ci_high=test.ci_high,
-                    p_value=test.p_value,
-                    n=test.n,
-                    reference=reference,
-                )
-            )
+            out.append(Significance(model, *entry.key, metric, **test.record(), reference=reference))
     return out
