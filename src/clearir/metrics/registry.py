@@ -91,6 +91,7 @@ _ALL = frozenset({RUN, TERMINAL, ABLATION, EVAL})
 
 METRICS: tuple[Metric, ...] = (
     Metric("ndcg_at_10", "nDCG@10", "nDCG@10", "ndcg_at_10", MEAN, True, 3, ANY, _ALL),
+    Metric("ndcg_at_1", "nDCG@1", "nDCG@1", "ndcg_at_1", MEAN, True, 3, ANY, REPORTS),
     Metric("recall_at_10", "Recall@10", "R@10", "recall_at_10", MEAN, True, 3, ANY, frozenset({RUN})),
     Metric("recall_at_100", "Recall@100", "R@100", "recall_at_100", MEAN, True, 3, ANY, frozenset({EVAL})),
     Metric("max_rank_mean", "Max@R", "Max@R", "max_rank", MEAN, False, 2, MIXED, _ALL),
