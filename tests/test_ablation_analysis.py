@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from clearir.experiment.analysis import VS_BASE, Analysis, PairedTest, analyse, reference_value
+from clearir.experiment.analysis import VS_BASE, Analysis, ConfigTest, analyse, reference_value
 from clearir.experiment.grid import Plan, load_plan
 from clearir.experiment.plots import plot_lines, render_plots
 from clearir.experiment.settings import Run
-from clearir.experiment.store import Target, Values, targets_of
+from clearir.experiment.store import FOCUS, Target, Values, targets_of
 from clearir.metrics.significance import holm
 
 N = 200
@@ -45,7 +45,7 @@ def _model(base: Values, run: Run, shift: dict[tuple[str, str], float]) -> Value
     return out
 
 
-def _find(analysis: Analysis, family: str, variant: str, reference: str, target: Target) -> PairedTest:
+def _find(analysis: Analysis, family: str, variant: str, reference: str, target: Target) -> ConfigTest:
     return next(
         t
         for t in analysis.tests
@@ -128,14 +128,19 @@ def test_holm_is_applied_per_family(loss_grid: tuple[Plan, Analysis]) -> None:
         tests = [t for t in analysis.tests if t.family == family]
         assert [t.p_holm for t in tests] == pytest.approx(holm([t.p_value for t in tests]))
         assert all(t.p_holm >= t.p_value for t in tests)
-    # 3 configurations x 6 targets against the base; 2 x 6 for loss; 1 x 6 for kl.
-    assert [len([t for t in analysis.tests if t.family == f]) for f in analysis.families()] == [18, 12, 6]
+    # 3 configurations x every focus target against the base; 2 x them for loss; 1 x them for kl.
+    n = len(FOCUS)
+    assert [len([t for t in analysis.tests if t.family == f]) for f in analysis.families()] == [
+        3 * n,
+        2 * n,
+        n,
+    ]
 
 
-def _test(**changes: float) -> PairedTest:
+def _test(**changes: float) -> ConfigTest:
     values = {"diff": 0.02, "ci_low": 0.01, "ci_high": 0.03, "p_value": 0.001, "p_holm": 0.01}
     values.update(changes)
-    return PairedTest(
+    return ConfigTest(
         family="loss",
         variant="a",
         reference="b",

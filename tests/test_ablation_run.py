@@ -18,7 +18,7 @@ from clearir.errors import ClearirError
 from clearir.experiment.grid import load_plan
 from clearir.experiment.report import write_ablation_report
 from clearir.experiment.runner import run_ablation
-from clearir.experiment.store import DONE_FILE, RUNS_DIR, load_finished
+from clearir.experiment.store import DONE_FILE, FOCUS, RUNS_DIR, load_finished
 from tests.tiny_model import make_tiny_model
 
 REPORT = ["ablation.json", "summary.md", "report.html", "vs_loss.png"]
@@ -110,7 +110,7 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     assert {r["host"] for r in document["runs"]} == {records[shard0[0]]["host"]}
     loss = [t for t in document["tests"] if t["family"] == "loss"]
     # CLEAR vs. InfoNCE at matched seeds on the 6 focus targets: en→en, de→en, en→de, de→de, mixed pool x2.
-    assert len(loss) == 6 and all(t["seeds"] == [1, 2] for t in loss)
+    assert len(loss) == len(FOCUS) and all(t["seeds"] == [1, 2] for t in loss)
     assert all(
         0 < t["p_value"] <= t["p_holm"] <= 1 and t["ci_low"] <= t["diff"] <= t["ci_high"] for t in loss
     )

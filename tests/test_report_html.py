@@ -12,8 +12,9 @@ import numpy as np
 from PIL import Image
 
 from clearir.report import write_report
+from clearir.report.figures import LOSS_COLORS
 from clearir.report.html import render_html
-from clearir.report.plots import LOSS_COLORS, render_plots
+from clearir.report.plots import render_plots
 from tests.test_report_tables import synthetic_results
 
 NAME = 'run <script>document.title="pwned"</script> & <img src=x onerror="document.title=1">'

@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 
 from clearir.report import RunResults
-from clearir.report.plots import BASE_COLOR, LOSS_COLORS, render_plots
+from clearir.report.figures import BASE_COLOR, LOSS_COLORS
+from clearir.report.plots import render_plots
 from tests.test_report_tables import synthetic_results
 
 

@@ -28,8 +28,8 @@ from clearir.evaluation.search import top_k as search_top_k
 from clearir.evaluation.types import EvalRun, TaskResult
 from clearir.files import check_dir_target, check_name
 from clearir.metrics.multigold import COMPLETE_KS, gold_ranks, inclination, max_rank
-from clearir.metrics.ranking import DEFAULT_MEASURES
 from clearir.metrics.ranking import per_query as ranking_per_query
+from clearir.metrics.registry import ranking_measures, summarize
 from clearir.model.load import load_model, model_source, set_max_seq_length
 from clearir.precision import DEFAULT_PRECISION
 from clearir.shift import Shift, ShiftSettings, prepare_shift
@@ -92,22 +92,6 @@ def _multigold_per_query(
     return out
 
 
-def _summary(per_query: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Means over queries; Max@R also as median, inclination also as the share of queries with any."""
-    scores: dict[str, float] = {}
-    for measure, values in per_query.items():
-        array = np.fromiter(values.values(), dtype=np.float64, count=len(values))
-        if measure == "max_rank":
-            scores["max_rank_mean"] = float(array.mean())
-            scores["max_rank_median"] = float(np.median(array))
-        elif measure == "inclination":
-            scores["inclination_share"] = float((array >= 1).mean())
-            scores["inclination_mean"] = float(array.mean())
-        else:
-            scores[measure] = float(array.mean())
-    return scores
-
-
 def score_task(
     task: RetrievalTask,
     queries: np.ndarray,
@@ -122,7 +106,7 @@ def score_task(
         qid: {task.doc_ids[j]: float(s) for j, s in zip(row_idx.tolist(), row_scores.tolist(), strict=True)}
         for qid, row_idx, row_scores in zip(task.query_ids, top_indices, top_scores, strict=True)
     }
-    values = ranking_per_query(task.qrels, run, DEFAULT_MEASURES)
+    values = ranking_per_query(task.qrels, run, ranking_measures())
     values[f"map_at_{top_k}"] = values.pop("map")
     if task.spec.scenario == "bitext":
         values["accuracy"] = dict(values["recall_at_1"])
@@ -134,7 +118,7 @@ def score_task(
         split=task.split,
         n_queries=len(task.query_ids),
         n_docs=len(task.doc_ids),
-        scores=_summary(values),
+        scores=summarize(values),
         per_query=values,
         evaluation_time=time.perf_counter() - started,
         mteb=task.mteb,

@@ -15,15 +15,22 @@ summary and a terminal table; every file atomic.
   This folder is written in a staging folder and renamed into place when complete.
 
 ``evaluation_time`` is the search and metric time (the encoding is shared by all tasks of a run).
+
+Reading it back (beside the writer, so one module says what the folder holds): ``eval_entries`` are the
+records a run keeps of an evaluation (one per task: what it measured, its scores, its task name),
+``entry_from_record`` turns one into an :class:`EvalEntry`, ``read_per_query`` reads a task's per-query values
+and ``read_metric_values`` those of reported metrics (:mod:`clearir.metrics.registry`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +42,10 @@ from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import MTEB_VERSION, mteb_model_folder
 from clearir.evaluation.scenarios import eval_dataset
 from clearir.files import staged_dir, write_json, write_text
+from clearir.metrics.registry import EVAL, Metric, shown_in, tested_values
 
 if TYPE_CHECKING:
-    from clearir.evaluation.engine import EvalRun, TaskResult
+    from clearir.evaluation.types import EvalRun, TaskResult
 
 
 CLEARIR_DIR = "clearir"
@@ -207,19 +215,16 @@ def write_results(run: EvalRun, out_dir: str | Path, write_per_query: bool = Tru
     return folder
 
 
-def _cell(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
 def summary_table(run: EvalRun) -> Table:
-    """A terminal table: one row per task with the headline metrics."""
+    """A terminal table: one row per task with the metrics the registry shows in ``clearir eval``."""
     table = Table(title=f"{run.model_name}: {len(run.results)} tasks", title_justify="left")
-    for header in ("dataset", "scenario", "queries→pool", "#q", "#docs", "main", "nDCG@10", "R@100"):
-        table.add_column(
-            header, justify="left" if header in ("dataset", "scenario", "queries→pool") else "right"
-        )
-    for header in ("Max@R", "C@10", "incl."):
+    for header in ("dataset", "scenario", "queries→pool"):
+        table.add_column(header)
+    for header in ("#q", "#docs", "main"):
         table.add_column(header, justify="right")
+    metrics = shown_in(EVAL)
+    for spec in metrics:
+        table.add_column(spec.short, justify="right")
     for result in run.results:
         spec, scores = result.spec, result.scores
         table.add_row(
@@ -228,11 +233,96 @@ def summary_table(run: EvalRun) -> Table:
             f"{spec.query_lang}→{'+'.join(spec.doc_langs)}",
             str(result.n_queries),
             str(result.n_docs),
-            _cell(result.main_value),
-            _cell(scores["ndcg_at_10"]),
-            _cell(scores["recall_at_100"]),
-            _cell(scores.get("max_rank_mean"), 1),
-            _cell(scores.get("complete_at_10")),
-            _cell(scores.get("inclination_share")),
+            f"{result.main_value:.3f}",
+            *("" if (value := scores.get(m.key)) is None else m.format(value) for m in metrics),
         )
     return table
+
+
+# -- reading it back
+
+
+@dataclass(frozen=True)
+class EvalEntry:
+    """The metrics of one model on one (dataset, scenario, query language, pool languages).
+
+    ``doc_langs`` lists the languages of the document pool: one language for a direction such as hi→en, two
+    (English and L) for the bilingual mixed pool, all of them for the multilingual pool. Metric values are
+    finite floats, or None where the metric is undefined.
+    """
+
+    model: str
+    dataset: str
+    scenario: str
+    query_lang: str
+    doc_langs: tuple[str, ...]
+    metrics: dict[str, float | None]
+    num_queries: int = 0
+    num_docs: int = 0
+
+    @property
+    def is_mixed(self) -> bool:
+        return len(self.doc_langs) > 1
+
+    @property
+    def key(self) -> tuple[str, str, str, tuple[str, ...]]:
+        """What the entry measures, independent of the model."""
+        return (self.dataset, self.scenario, self.query_lang, self.doc_langs)
+
+
+def clean_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """Metric values as floats; None, NaN and infinities become None (shown as missing, never as a number)."""
+    cleaned: dict[str, float | None] = {}
+    for name, value in metrics.items():
+        number = None if value is None else float(value)
+        cleaned[str(name)] = number if number is not None and math.isfinite(number) else None
+    return cleaned
+
+
+def eval_entries(model: str, results: Sequence[TaskResult]) -> list[dict[str, Any]]:
+    """The records a run keeps of one model's evaluation (JSON-ready): an ``EvalEntry``'s fields and the
+    task's name (where its per-query values are)."""
+    return [
+        {
+            "model": model,
+            "dataset": r.spec.dataset,
+            "scenario": r.spec.scenario,
+            "query_lang": r.spec.query_lang,
+            "doc_langs": list(r.spec.doc_langs),
+            "metrics": clean_metrics(r.scores),
+            "num_queries": r.n_queries,
+            "num_docs": r.n_docs,
+            "task": r.spec.name,
+        }
+        for r in results
+    ]
+
+
+def entry_from_record(record: dict[str, Any]) -> EvalEntry:
+    """An ``EvalEntry`` from one of ``eval_entries``' records."""
+    fields = {k: v for k, v in record.items() if k != "task"}
+    return EvalEntry(
+        **{**fields, "doc_langs": tuple(fields["doc_langs"]), "metrics": clean_metrics(fields["metrics"])}
+    )
+
+
+def read_per_query(folder: Path, task: str) -> dict[str, dict[str, float]]:
+    """A task's per-query values, ``measure -> query id -> value``, as ``write_results`` wrote them into
+    ``folder`` (:func:`clearir_folder`)."""
+    path = folder / PER_QUERY_DIR / f"{task}.json"
+    data = parse_json(read_text(path, "per-query values written by the evaluation"), path)
+    try:
+        return {
+            measure: {str(q): float(v) for q, v in values.items()}
+            for measure, values in data["values"].items()
+        }
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        raise ClearirError(
+            f"{path}: malformed per-query values ({exc}); expected {{'values': {{...}}}}"
+        ) from exc
+
+
+def read_metric_values(folder: Path, task: str, metrics: Iterable[Metric]) -> dict[str, dict[str, float]]:
+    """``metric key -> query id -> value`` of a task for each testable metric of ``metrics`` it has: the
+    values whose mean is the reported metric."""
+    return tested_values(read_per_query(folder, task), metrics)

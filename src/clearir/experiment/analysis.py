@@ -19,7 +19,6 @@ corrected p < 0.05 and the confidence interval excludes 0.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,14 +28,11 @@ import numpy as np
 from clearir.experiment.grid import Plan
 from clearir.experiment.settings import DEFAULT_RUN, RunSettings, config_id, irrelevant
 from clearir.experiment.store import Target, Values, targets_of
-from clearir.metrics.significance import compare, holm, mean_std
-from clearir.report.compare import METRIC_BY_KEY
+from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, metric
+from clearir.metrics.significance import HolmTest, compare, holm, mean_std
 
-ALPHA = 0.05
 BASE = "base"
 VS_BASE = "vs base"
-# en→en nDCG@10 within this of the base model counts as "English kept" (0.5 points).
-ENGLISH_TOLERANCE = 0.005
 # The reference of a comparison: the baseline loss, CLEAR without KL, the paper's form without a variant.
 PREFERRED_REFERENCE: dict[str, Any] = {
     "loss": "infonce",
@@ -73,13 +69,14 @@ class Stat:
     per_seed: dict[int, float]
 
 
-@dataclass(frozen=True)
-class PairedTest:
-    """``variant`` (a configuration id) against ``reference`` (one, or ``base``) on one target.
+@dataclass(frozen=True, kw_only=True)
+class ConfigTest(HolmTest):
+    """``variant`` (a configuration id) against ``reference`` (one, or ``base``) on one target: the
+    significance record (``diff``, ``ci_low``, ``ci_high``, ``p_value``, ``n``, ``p_holm``: the family's
+    Holm-corrected p-value) and what was compared.
 
-    ``value``/``reference_value`` are the metric means over the ``seeds`` both have; ``diff`` is their
-    difference, ``ci_low``/``ci_high`` its bootstrap interval, ``p_value`` the randomization test's and
-    ``p_holm`` the family's Holm-corrected p-value; ``per_seed_diffs`` the difference seed by seed.
+    ``value``/``reference_value`` are the metric means over the ``seeds`` both have (``diff`` is their
+    difference); ``per_seed_diffs`` the difference seed by seed.
     """
 
     family: str
@@ -89,29 +86,24 @@ class PairedTest:
     seeds: tuple[int, ...]
     value: float
     reference_value: float
-    diff: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    n: int
     per_seed_diffs: tuple[float, ...]
-    p_holm: float = math.nan
 
     @property
     def higher_is_better(self) -> bool:
-        return METRIC_BY_KEY[self.target.metric].higher_is_better
-
-    @property
-    def real(self) -> bool:
-        """Holm-corrected p < 0.05 and the confidence interval excludes 0."""
-        return self.p_holm < ALPHA and (self.ci_low > 0 or self.ci_high < 0)
+        return metric(self.target.metric).higher_is_better
 
     @property
     def outcome(self) -> str:
-        """``better``, ``worse`` (real differences) or ``no real difference``."""
+        """``better``, ``worse`` (real differences: Holm-corrected p < 0.05 and the interval excludes 0) or
+        ``no real difference``."""
         if not self.real:
             return "no real difference"
         return "better" if (self.diff > 0) == self.higher_is_better else "worse"
+
+    @property
+    def english_kept(self) -> bool:
+        """Within ``ENGLISH_KEPT`` of the reference (meant for the en→en ``ENGLISH_METRIC`` test)."""
+        return abs(self.diff) <= ENGLISH_KEPT
 
     @property
     def seeds_agreeing(self) -> int:
@@ -126,7 +118,7 @@ class Analysis:
     configs: list[Config]
     base: dict[Target, float]
     stats: dict[tuple[str, Target], Stat]
-    tests: list[PairedTest] = field(default_factory=list)
+    tests: list[ConfigTest] = field(default_factory=list)
 
     def config(self, id_: str) -> Config:
         return next(c for c in self.configs if c.id == id_)
@@ -141,14 +133,14 @@ class Analysis:
     def families(self) -> list[str]:
         return list(dict.fromkeys(t.family for t in self.tests))
 
-    def vs_base(self, config: Config, target: Target) -> PairedTest | None:
+    def vs_base(self, config: Config, target: Target) -> ConfigTest | None:
         return next(
             (t for t in self.tests if t.family == VS_BASE and t.variant == config.id and t.target == target),
             None,
         )
 
-    def english(self, config: Config) -> PairedTest | None:
-        """``config``'s en→en nDCG@10 test against the base model (the first dataset's)."""
+    def english(self, config: Config) -> ConfigTest | None:
+        """``config``'s en→en ``ENGLISH_METRIC`` test against the base model (the first dataset's)."""
         return next(
             (
                 t
@@ -156,15 +148,14 @@ class Analysis:
                 if t.family == VS_BASE
                 and t.variant == config.id
                 and t.target.kind == "en→en"
-                and t.target.metric == "ndcg_at_10"
+                and t.target.metric == ENGLISH_METRIC
             ),
             None,
         )
 
-    def sentence(self, test: PairedTest) -> str:
+    def sentence(self, test: ConfigTest) -> str:
         """One test in plain words."""
-        spec = METRIC_BY_KEY[test.target.metric]
-        digits = spec.digits
+        spec = metric(test.target.metric)
         seeds = (
             f"; {test.seeds_agreeing} of {len(test.seeds)} seeds agree"
             if len(test.seeds) > 1
@@ -174,11 +165,11 @@ class Analysis:
             verdict = "no real difference (could be noise)"
         else:
             verdict = f"real: {test.outcome}"
+        diff, low, high = (spec.format(x, sign=True) for x in (test.diff, test.ci_low, test.ci_high))
         return (
             f"{self.label(test.variant)} vs. {self.label(test.reference)}, {test.target.task} {spec.label}"
-            f" ({test.target.dataset}): {test.diff:+.{digits}f} (95% CI {test.ci_low:+.{digits}f} to "
-            f"{test.ci_high:+.{digits}f}; p = {test.p_value:.4f}, Holm-corrected {test.p_holm:.4f}{seeds}) "
-            f"— {verdict}."
+            f" ({test.target.dataset}): {diff} (95% CI {low} to {high}; p = {test.p_value:.4f}, "
+            f"Holm-corrected {test.p:.4f}{seeds}) — {verdict}."
         )
 
 
@@ -232,7 +223,7 @@ def analyse(plan: Plan, runs: Mapping[str, Values], base: Values, n_resamples: i
             )
             result = compare(_average(mine), _average(other), target.metric, n_resamples=n_resamples, seed=0)
             analysis.tests.append(
-                PairedTest(
+                ConfigTest(
                     family=family,
                     variant=variant.id,
                     reference=BASE if reference is None else reference.id,

@@ -22,9 +22,8 @@ from clearir.config import home_dir, resolve_model
 from clearir.data.registry import dataset_spec
 from clearir.errors import ClearirError
 from clearir.evaluation.engine import evaluate_model
-from clearir.evaluation.results import clearir_folder
+from clearir.evaluation.results import clearir_folder, eval_entries
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
-from clearir.experiment.collect import eval_entries
 from clearir.experiment.grid import Plan
 from clearir.experiment.keys import model_key
 from clearir.experiment.settings import Run
@@ -260,8 +259,8 @@ def _resumable(config: TrainConfig) -> TrainConfig:
     content of its folder is removed first."""
     out = Path(config.out)
     saved = out / CONFIG_FILE
-    if saved.is_file() and last_checkpoint(out / CHECKPOINTS) is not None:
-        if replace(TrainConfig.load(saved), resume=False) == config:
-            return replace(config, resume=True)
+    resumable = saved.is_file() and last_checkpoint(out / CHECKPOINTS) is not None
+    if resumable and replace(TrainConfig.load(saved), resume=False) == config:
+        return replace(config, resume=True)
     shutil.rmtree(out, ignore_errors=True)
     return config

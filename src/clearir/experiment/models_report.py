@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from clearir.experiment.collect import entry_from_record, loss_curve, significance
+from clearir.evaluation.results import entry_from_record
 from clearir.experiment.grid import Plan
 from clearir.experiment.runner import Outcome
 from clearir.experiment.steps import now
@@ -23,7 +23,7 @@ from clearir.report.compare import (
     shift_tables,
     significance_pairs,
 )
-from clearir.report.results import SHIFT_SUFFIX
+from clearir.report.results import SHIFT_SUFFIX, read_loss_curve, significance_tests
 from clearir.report.write import HTML_FILE
 from clearir.training.config import loss_label
 
@@ -64,7 +64,7 @@ def models_results(plan: Plan, outcome: Outcome | None = None) -> RunResults:
     tests = [
         test
         for name, reference in significance_pairs(models)
-        for test in significance(
+        for test in significance_tests(
             name,
             plan.out / evaluation[name]["folder"],
             reference,
@@ -79,7 +79,7 @@ def models_results(plan: Plan, outcome: Outcome | None = None) -> RunResults:
         for record in evaluation[name]["entries"]
     ]
     curves = [
-        loss_curve(plan.name(run), plan.out / finished.runs[run.id]["train"]["loss_log"])
+        read_loss_curve(plan.name(run), plan.out / finished.runs[run.id]["train"]["loss_log"])
         for run in plan.runs
         if run.id in finished.runs
     ]

@@ -7,7 +7,6 @@ a configuration for which the plotted setting does not matter is left out of its
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -16,8 +15,8 @@ from clearir.experiment.analysis import Analysis, Config
 from clearir.experiment.grid import Plan, format_setting
 from clearir.experiment.settings import irrelevant
 from clearir.experiment.store import Target
-from clearir.report.compare import METRIC_BY_KEY
-from clearir.report.plots import BASE_COLOR, DPI, LOSS_COLORS
+from clearir.metrics.registry import metric as registry_metric
+from clearir.report.figures import BASE_COLOR, color, plain, png, style_axes
 
 # (kind, metric) per panel column.
 PLOT_TARGETS = (
@@ -25,10 +24,6 @@ PLOT_TARGETS = (
     ("en→en", "ndcg_at_10"),
     ("mixed pool, L queries", "complete_at_10"),
 )
-
-
-def _plain(text: str) -> str:
-    return text.replace("$", r"\$")
 
 
 def _order(values: list[Any]) -> list[Any]:
@@ -59,12 +54,6 @@ def plot_lines(plan: Plan, key: str, configs: list[Config]) -> list[tuple[str, l
         )
         lines.append((label or "all", points))
     return lines
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-    return buffer.getvalue()
 
 
 def setting_plot(plan: Plan, analysis: Analysis, key: str, dataset: str) -> bytes | None:
@@ -99,8 +88,8 @@ def setting_plot(plan: Plan, analysis: Analysis, key: str, dataset: str) -> byte
                         [x + offset for x, _ in stats],
                         [s.mean for _, s in stats],
                         yerr=[s.std for _, s in stats],
-                        label=_plain(label),
-                        color=LOSS_COLORS[i % len(LOSS_COLORS)],
+                        label=plain(label),
+                        color=color(i),
                         marker="o",
                         capsize=3,
                         linewidth=1.6,
@@ -109,25 +98,21 @@ def setting_plot(plan: Plan, analysis: Analysis, key: str, dataset: str) -> byte
                 ax.axhline(
                     analysis.base[target], color=BASE_COLOR, linestyle="--", linewidth=1.2, label="base"
                 )
-            spec = METRIC_BY_KEY[metric]
+            spec = registry_metric(metric)
             ax.set_title(
-                _plain(f"{lang}: {target.task} {spec.label}"), loc="left", fontsize=10, fontweight="bold"
+                plain(f"{lang}: {target.task} {spec.label}"), loc="left", fontsize=10, fontweight="bold"
             )
-            ax.set_xticks(
-                range(len(x_values)), [_plain(format_setting(key, v)) for v in x_values], fontsize=8
-            )
+            ax.set_xticks(range(len(x_values)), [plain(format_setting(key, v)) for v in x_values], fontsize=8)
             ax.set_xlim(-0.5, len(x_values) - 0.5)
-            ax.grid(color="#e0e0e0", linewidth=0.8)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
+            style_axes(ax)
             if col == 0:
                 ax.legend(frameon=False, fontsize=7)
     fig.suptitle(
-        _plain(f"Metrics vs. {key} on {dataset} (mean ± std over seeds) — {plan.out.name}"),
+        plain(f"Metrics vs. {key} on {dataset} (mean ± std over seeds) — {plan.out.name}"),
         fontsize=12,
         fontweight="bold",
     )
-    return _png(fig)
+    return png(fig)
 
 
 def render_plots(plan: Plan, analysis: Analysis) -> dict[str, bytes]:

@@ -2,8 +2,8 @@
 languages and the losses, every other setting fixed at the settings model's defaults.
 
 The defaults are the main job on a 2-core CPU machine: InfoNCE and the CLEAR recipe fine-tuned on hi (the
-recipe ``clearir ablate`` found, ``TrainConfig``'s defaults), evaluated on XQuAD with de zero-shot, every model
-also with SHIFT; the paper's recipe (batch 64, 50 steps, full XQuAD) is flags away.
+recipe ``clearir ablate`` found, ``TrainConfig``'s defaults), evaluated on XQuAD with de zero-shot, every
+model also with SHIFT; the paper's recipe (batch 64, 50 steps, full XQuAD) is flags away.
 """
 
 from __future__ import annotations

@@ -10,24 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from rich.text import Text
 
-from clearir.experiment.analysis import (
-    ENGLISH_TOLERANCE,
-    VS_BASE,
-    Analysis,
-    Config,
-    PairedTest,
-    analyse,
-)
+from clearir.experiment.analysis import VS_BASE, Analysis, Config, ConfigTest, analyse
 from clearir.experiment.grid import Plan
 from clearir.experiment.plots import render_plots
 from clearir.experiment.steps import now
-from clearir.experiment.store import BASE_NAME, Finished, Target, load_finished, load_values
+from clearir.experiment.store import BASE_NAME, FOCUS, Finished, Target, load_finished, load_values
 from clearir.files import write_bytes, write_json, write_text
-from clearir.report.blocks import Block, Cell, Section, html_page, markdown
-from clearir.report.compare import METRIC_BY_KEY
+from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, metric
+from clearir.report.blocks import Block, Cell, Section, html_page, markdown, rich_table
 from clearir.report.results import package_versions
+from clearir.report.tables import lower_is_better
 
 SCHEMA_VERSION = 1
 JSON_FILE = "ablation.json"
@@ -65,23 +58,19 @@ def write_ablation_report(plan: Plan) -> tuple[dict[str, Path], Finished, Analys
 # -- shared pieces
 
 
-def _digits(target: Target) -> int:
-    return METRIC_BY_KEY[target.metric].digits
-
-
 def _column(target: Target) -> str:
-    return f"{target.task} {METRIC_BY_KEY[target.metric].label}"
+    return f"{target.task} {metric(target.metric).label}"
 
 
-def _cell(analysis: Analysis, config: Config, target: Target) -> tuple[str, str, PairedTest | None]:
+def _cell(analysis: Analysis, config: Config, target: Target) -> tuple[str, str, ConfigTest | None]:
     """(mean ± std, Δ vs. base with * when real, the test) of one configuration and target."""
     stat = analysis.stats.get((config.id, target))
     if stat is None:
         return MISSING, "", None
-    d = _digits(target)
-    value = f"{stat.mean:.{d}f}" + (f" ± {stat.std:.{d}f}" if len(stat.per_seed) > 1 else "")
+    spec = metric(target.metric)
+    value = spec.format(stat.mean) + (f" ± {spec.format(stat.std)}" if len(stat.per_seed) > 1 else "")
     test = analysis.vs_base(config, target)
-    delta = "" if test is None else f"{test.diff:+.{d}f}" + ("*" if test.real else "")
+    delta = "" if test is None else spec.format(test.diff, sign=True) + ("*" if test.real else "")
     return value, delta, test
 
 
@@ -107,15 +96,16 @@ def _english(analysis: Analysis, config: Config) -> str | None:
     test = analysis.english(config)
     if test is None:
         return None
-    if abs(test.diff) <= ENGLISH_TOLERANCE:
-        verdict = f"kept (within {ENGLISH_TOLERANCE:.3f})"
+    spec = metric(ENGLISH_METRIC)
+    if test.english_kept:
+        verdict = f"kept (within {spec.format(ENGLISH_KEPT)})"
     else:
         verdict = "lost" if test.diff < 0 else "gained"
         verdict += " (a real difference)" if test.real else " (not a real difference: could be noise)"
     return (
-        f"{config.label}: en→en nDCG@10 {test.reference_value:.3f} → {test.value:.3f} "
-        f"({test.diff:+.3f}, 95% CI {test.ci_low:+.3f} to {test.ci_high:+.3f}, Holm-corrected p = "
-        f"{test.p_holm:.4f}): {verdict}."
+        f"{config.label}: en→en {spec.label} {spec.format(test.reference_value)} → {spec.format(test.value)} "
+        f"({spec.format(test.diff, True)}, 95% CI {spec.format(test.ci_low, True)} to "
+        f"{spec.format(test.ci_high, True)}, Holm-corrected p = {test.p:.4f}): {verdict}."
     )
 
 
@@ -136,7 +126,7 @@ def _status(plan: Plan, finished: Finished) -> str:
 # -- ablation.json
 
 
-def _test_record(analysis: Analysis, test: PairedTest) -> dict[str, Any]:
+def _test_record(analysis: Analysis, test: ConfigTest) -> dict[str, Any]:
     return {
         **{k: v for k, v in asdict(test).items() if k != "target"},
         **asdict(test.target),
@@ -200,7 +190,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
                 "settings": settings,
                 "seeds": list(config.seeds),
                 "runs": {str(seed): run_id for seed, run_id in config.runs.items()},
-                "english_kept": None if english is None else abs(english.diff) <= ENGLISH_TOLERANCE,
+                "english_kept": None if english is None else english.english_kept,
                 "values": values,
             }
         )
@@ -213,7 +203,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
         "grid": plan.spec,
         "shared": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(plan.shared).items()},
         "varying": list(plan.varying),
-        "english_tolerance": ENGLISH_TOLERANCE,
+        "english_tolerance": ENGLISH_KEPT,
         "base": {
             "model": finished.base["model"],
             "values": [{**asdict(t), "task": t.task, "value": v} for t, v in analysis.base.items()],
@@ -228,7 +218,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
 # -- the report's content (rendered as markdown and HTML by clearir.report.blocks)
 
 
-def _quality(test: PairedTest | None) -> str:
+def _quality(test: ConfigTest | None) -> str:
     return "same" if test is None or not test.real else test.outcome
 
 
@@ -242,7 +232,7 @@ def _intro(plan: Plan, finished: Finished) -> list[Block]:
     rule = (
         "A difference is real when its Holm-corrected p-value (over its family of comparisons) is below "
         "0.05 and its 95% bootstrap interval excludes 0. Values are means over seeds (± std); Δ is against "
-        "the base model and * marks a real Δ. Lower is better for Max@R."
+        f"the base model and * marks a real Δ. {lower_is_better(tuple(key for _, key in FOCUS))}."
     )
     description = [Block("p", plan.description)] if plan.description else []
     return [*description, Block("p", status), Block("p", rule)]
@@ -265,7 +255,9 @@ def _verdicts(analysis: Analysis) -> list[Block]:
 
 
 def _results_table(analysis: Analysis, configs: list[Config], targets: list[Target]) -> Block:
-    base = [Cell(f"{analysis.base[t]:.{_digits(t)}f}" if t in analysis.base else MISSING) for t in targets]
+    base = [
+        Cell(metric(t.metric).format(analysis.base[t]) if t in analysis.base else MISSING) for t in targets
+    ]
     rows = [(Cell("base model"), Cell(""), *base)]
     for config in configs:
         cells = [Cell(config.label), Cell(str(len(config.seeds)))]
@@ -280,14 +272,14 @@ def _results_table(analysis: Analysis, configs: list[Config], targets: list[Targ
 def _comparison_table(analysis: Analysis, family: str) -> Block:
     rows = []
     for t in (t for t in analysis.tests if t.family == family):
-        d = _digits(t.target)
+        spec = metric(t.target.metric)
         rows.append(
             (
                 Cell(analysis.label(t.variant)),
                 Cell(analysis.label(t.reference)),
                 Cell(_column(t.target)),
-                Cell(f"{t.diff:+.{d}f}", _quality(t)),
-                Cell(f"{t.ci_low:+.{d}f} to {t.ci_high:+.{d}f}"),
+                Cell(spec.format(t.diff, True), _quality(t)),
+                Cell(f"{spec.format(t.ci_low, True)} to {spec.format(t.ci_high, True)}"),
                 Cell(f"{t.p_value:.4f}"),
                 Cell(f"{t.p_holm:.4f}"),
                 Cell(f"{t.seeds_agreeing}/{len(t.seeds)}"),
@@ -364,26 +356,28 @@ def render_html(plan: Plan, finished: Finished, analysis: Analysis, pngs: dict[s
 
 def rich_summary(plan: Plan, analysis: Analysis) -> Table:
     """Per configuration: en→en, L→en nDCG@10 and mixed-pool Complete@10 per language, Δ vs. base."""
-    table = Table(
-        title=Text(f"clearir ablate {plan.out.name}"),
-        caption="mean over seeds (Δ vs. base; * real: Holm-corrected p < 0.05 and CI excludes 0)",
-        header_style="bold",
+    wanted_keys = (
+        ("en", "en→en", "ndcg_at_10"),
+        ("L", "L→en", "ndcg_at_10"),
+        ("L", "mixed pool, L queries", "complete_at_10"),
     )
-    for name in ("configuration", "seeds", "language", "en→en nDCG@10", "L→en nDCG@10", "mixed C@10"):
-        table.add_column(name, justify="left" if name in ("configuration", "language") else "right")
-    style = {"better": "bold green", "worse": "bold red", "same": "dim"}
+    header = ["configuration", "seeds", "language"]
+    header += [f"{kind.split(' pool')[0]} {metric(key).short}" for _, kind, key in wanted_keys]
+    rows: list[tuple[Cell, ...]] = []
+    groups: list[int] = []
     for dataset, lang, configs, _ in _groups(plan, analysis):
-        wanted = [
-            Target(dataset, "en", "en→en", "ndcg_at_10"),
-            Target(dataset, lang, "L→en", "ndcg_at_10"),
-            Target(dataset, lang, "mixed pool, L queries", "complete_at_10"),
-        ]
-        table.add_section()
+        wanted = [Target(dataset, lang if who == "L" else "en", kind, key) for who, kind, key in wanted_keys]
+        groups.append(len(rows))
         for config in configs:
-            cells = [Text(config.label), Text(str(len(config.seeds))), Text(lang)]
+            cells = [Cell(config.label), Cell(str(len(config.seeds))), Cell(lang)]
             for target in wanted:
                 value, delta, test = _cell(analysis, config, target)
                 mean = value.split(" ± ")[0]
-                cells.append(Text(f"{mean} ({delta})" if delta else mean, style=style[_quality(test)]))
-            table.add_row(*cells)
-    return table
+                cells.append(Cell(f"{mean} ({delta})" if delta else mean, _quality(test)))
+            rows.append(tuple(cells))
+    block = Block("table", header=tuple(header), rows=tuple(rows), numeric=(1, 3, 4, 5), groups=tuple(groups))
+    return rich_table(
+        block,
+        title=f"clearir ablate {plan.out.name}",
+        caption="mean over seeds (Δ vs. base; * real: Holm-corrected p < 0.05 and CI excludes 0)",
+    )

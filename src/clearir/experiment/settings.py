@@ -309,7 +309,7 @@ def check_eval_langs(shared: Any, langs: tuple[str, ...], where: str) -> None:
         parallel = dataset_spec(auto_dataset(shared.eval_datasets))
         if missing := [lang for lang in langs if lang not in parallel.languages]:
             raise ClearirError(
-                f"{where}: shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to fit "
-                f"SHIFT vectors from (it has {', '.join(parallel.languages)}); turn SHIFT off or choose other "
-                "languages"
+                f"{where}: shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to "
+                f"fit SHIFT vectors from (it has {', '.join(parallel.languages)}); turn SHIFT off or choose "
+                "other languages"
             )

@@ -2,7 +2,8 @@
 
 ``<run>/steps/<step>.json`` holds ``{"step", "key", "seconds", "finished", "host", "result"}``; the ``key``
 hashes the settings the step was made from (``clearir.experiment.keys.step_key``), so a step whose settings
-changed is done again. ``<run>/steps.jsonl`` logs every step of every invocation as ``computed`` or ``reused``.
+changed is done again. ``<run>/steps.jsonl`` logs every step of every invocation as ``computed`` or
+``reused``.
 """
 
 from __future__ import annotations

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from clearir.errors import ClearirError
-from clearir.evaluation.results import RESULTS_LAYOUT
-from clearir.experiment.collect import PER_QUERY, entry_from_record, read_per_query
+from clearir.evaluation.results import RESULTS_LAYOUT, entry_from_record, read_metric_values
 from clearir.experiment.grid import Plan
 from clearir.experiment.keys import step_key
 from clearir.experiment.settings import Run
 from clearir.experiment.steps import Steps
+from clearir.metrics.registry import ABLATION, metric, shown_in
 from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
 from clearir.report.results import ENGLISH, SHIFT_SUFFIX
@@ -44,15 +44,19 @@ MODELS_DIR = "models"
 EVAL_DIR = "eval"
 BASE_NAME = "base"
 
-# The (kind of task, metric) pairs every model is measured and compared on, per training language L;
-# kinds as in clearir.report.compare.scenario_kind.
-FOCUS: tuple[tuple[str, str], ...] = (
-    ("en→en", "ndcg_at_10"),
-    ("L→en", "ndcg_at_10"),
-    ("en→L", "ndcg_at_10"),
-    ("L→L", "ndcg_at_10"),
-    ("mixed pool, L queries", "complete_at_10"),
-    ("mixed pool, L queries", "max_rank_mean"),
+# The kinds of task every model is measured on, per training language L (kinds as in
+# clearir.report.compare.scenario_kind), and whether each is a mixed pool.
+FOCUS_KINDS: dict[str, bool] = {
+    "en→en": False,
+    "L→en": False,
+    "en→L": False,
+    "L→L": False,
+    "mixed pool, L queries": True,
+}
+# The (kind, metric) pairs every model is measured and compared on: the registry's ablation metrics, those
+# of mixed pools in the mixed pool, the others in each direction.
+FOCUS: tuple[tuple[str, str], ...] = tuple(
+    (kind, m.key) for kind, mixed in FOCUS_KINDS.items() for m in shown_in(ABLATION) if m.mixed_only == mixed
 )
 
 
@@ -222,7 +226,7 @@ def _run_facts(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, A
 
 def load_values(folder: Path, entries: Sequence[dict[str, Any]], langs: Sequence[str]) -> Values:
     """The per-query values of the focus targets of ``langs`` from an evaluation's folder, where ``entries``
-    are its records (``clearir.experiment.collect.eval_entries``)."""
+    are its records (``clearir.evaluation.results.eval_entries``)."""
     values: Values = {}
     for record in entries:
         entry = entry_from_record(record)
@@ -240,10 +244,7 @@ def load_values(folder: Path, entries: Sequence[dict[str, Any]], langs: Sequence
             metrics = [metric for k, metric in FOCUS if k == kind]
             if not metrics:
                 continue
-            per_query = read_per_query(folder, record["task"])
-            for metric in metrics:
-                measure, transform = PER_QUERY[metric]
-                if measure in per_query:
-                    target = Target(entry.dataset, lang, kind, metric)
-                    values[target] = {q: transform(v) for q, v in per_query[measure].items()}
+            per_query = read_metric_values(folder, record["task"], [metric(key) for key in metrics])
+            for key, by_query in per_query.items():
+                values[Target(entry.dataset, lang, kind, key)] = by_query
     return values

@@ -93,19 +93,66 @@ def paired_bootstrap_ci(
     return float(low), float(high)
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """System a vs. system b on one metric: means, ``diff = mean_a - mean_b``, its bootstrap CI, the
-    randomization-test p-value and the number of queries."""
+# p-value below which a difference is called significant.
+ALPHA = 0.05
 
-    metric: str
-    mean_a: float
-    mean_b: float
+
+@dataclass(frozen=True)
+class PairedTest:
+    """The significance record: a paired difference ``diff`` = mean(a - b) over ``n`` queries, its bootstrap
+    interval ``ci_low``/``ci_high`` and the randomization test's two-sided ``p_value``. Records that say what
+    was tested extend it (``clearir.report.results.Significance``,
+    ``clearir.experiment.analysis.ConfigTest``); the field names are those of ``results.json`` and
+    ``ablation.json``."""
+
     diff: float
     ci_low: float
     ci_high: float
     p_value: float
     n: int
+
+    @property
+    def p(self) -> float:
+        """The p-value a verdict uses."""
+        return self.p_value
+
+    def record(self) -> dict[str, float | int]:
+        """The record's own fields (``diff``, ``ci_low``, ``ci_high``, ``p_value``, ``n``) by name."""
+        return {name: getattr(self, name) for name in ("diff", "ci_low", "ci_high", "p_value", "n")}
+
+    @property
+    def significant(self) -> bool:
+        """p < ``ALPHA``."""
+        return self.p < ALPHA
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def real(self) -> bool:
+        """Significant and the interval excludes 0."""
+        return self.significant and self.excludes_zero
+
+
+@dataclass(frozen=True, kw_only=True)
+class HolmTest(PairedTest):
+    """A test of a family of tests: ``p_holm`` is its Holm-adjusted p-value, which verdicts use when set."""
+
+    p_holm: float | None = None
+
+    @property
+    def p(self) -> float:
+        return self.p_value if self.p_holm is None else self.p_holm
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison(PairedTest):
+    """System a vs. system b on one metric: the test and both means (``diff = mean_a - mean_b``)."""
+
+    metric: str
+    mean_a: float
+    mean_b: float
 
 
 def compare(

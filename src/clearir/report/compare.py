@@ -5,34 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clearir.metrics.significance import holm
+from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, RUN, TERMINAL, metric, shown_in
+from clearir.metrics.significance import ALPHA, HolmTest, holm
 from clearir.report.results import ENGLISH, SHIFT_SUFFIX, EvalEntry, ModelEntry, RunResults
 
-# p-value below which a delta is marked significant (randomization test against the base model).
-ALPHA = 0.05
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """How a metric is shown: label, which way is better, decimals, and whether only mixed pools have it."""
-
-    key: str
-    label: str
-    higher_is_better: bool
-    digits: int
-    mixed_only: bool
-
-
-METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("ndcg_at_10", "nDCG@10", True, 3, False),
-    MetricSpec("recall_at_10", "Recall@10", True, 3, False),
-    MetricSpec("max_rank_mean", "Max@R", False, 2, True),
-    MetricSpec("complete_at_10", "Complete@10", True, 3, True),
-    MetricSpec("inclination_share", "English inclination", False, 3, True),
-)
-METRIC_BY_KEY = {m.key: m for m in METRICS}
-# The metrics of the compact (terminal) table: the headline one per kind of scenario.
-HEADLINE_METRICS = ("ndcg_at_10", "max_rank_mean", "complete_at_10", "inclination_share")
+# The metrics of the full tables, and of the compact (terminal) table: the registry's.
+REPORTED = tuple(m.key for m in shown_in(RUN))
+HEADLINE_METRICS = tuple(m.key for m in shown_in(TERMINAL))
+# The metric of the headline (cross-lingual directions) and of the mixed-pool headline.
+CROSS_METRIC = "ndcg_at_10"
+MIXED_METRIC = "max_rank_mean"
 
 
 def scenario_lang(entry: EvalEntry) -> str:
@@ -130,8 +112,7 @@ def comparison_rows(results: RunResults, metrics: tuple[str, ...] | None = None)
     """Every (dataset, language, direction, metric) the base model was evaluated on, except en→en (see
     ``english_retention``), with each loss's model trained on that language, or on each training language
     for a language no model was trained on (zero-shot). ``metrics`` restricts the metric keys."""
-    keys = metrics or tuple(m.key for m in METRICS)
-    wanted = [METRIC_BY_KEY[k] for k in keys]
+    wanted = [metric(k) for k in metrics or REPORTED]
     by_model = {(e.model, e.key): e for e in results.evaluations}
     tests = {(s.model, s.key, s.metric): s for s in results.significance if s.reference == results.base.name}
     base_entries = [
@@ -179,7 +160,7 @@ def comparison_rows(results: RunResults, metrics: tuple[str, ...] | None = None)
 
 @dataclass(frozen=True)
 class Retention:
-    """English (en→en nDCG@10) of one fine-tuned model against the base model, on one dataset."""
+    """English (en→en ``ENGLISH_METRIC``) of one fine-tuned model against the base model, on one dataset."""
 
     dataset: str
     model: str
@@ -197,26 +178,32 @@ class Retention:
         return self.delta / self.base if self.base else 0.0
 
     @property
+    def quality(self) -> str:
+        """``better``, ``worse`` or ``same``: a change within ``ENGLISH_KEPT`` counts as kept."""
+        if self.delta < -ENGLISH_KEPT:
+            return "worse"
+        return "better" if self.delta > ENGLISH_KEPT else "same"
+
+    @property
     def verdict(self) -> str:
-        """Plain words: within ±0.01 nDCG@10 counts as kept."""
-        if self.delta < -0.01:
-            return "English got worse"
-        if self.delta > 0.01:
-            return "English got better"
-        return "English kept"
+        return {"worse": "English got worse", "better": "English got better", "same": "English kept"}[
+            self.quality
+        ]
 
     def sentence(self) -> str:
         trained = f" trained on {self.train_lang}" if self.train_lang else ""
+        spec = metric(ENGLISH_METRIC)
         return (
-            f"{self.loss}{trained}: English en→en nDCG@10 on {self.dataset} "
-            f"{self.base:.3f} → {self.value:.3f} ({self.delta:+.3f}, {self.relative:+.1%}): {self.verdict}."
+            f"{self.loss}{trained}: English en→en {spec.label} on {self.dataset} "
+            f"{spec.format(self.base)} → {spec.format(self.value)} ({spec.format(self.delta, sign=True)}, "
+            f"{self.relative:+.1%}): {self.verdict}."
         )
 
 
 def english_retention(results: RunResults) -> list[Retention]:
-    """en→en nDCG@10 of every fine-tuned model that was evaluated on it, against the base model."""
+    """en→en ``ENGLISH_METRIC`` of every fine-tuned model that was evaluated on it, against the base model."""
     english = {
-        (e.model, e.dataset): e.metrics.get("ndcg_at_10")
+        (e.model, e.dataset): e.metrics.get(ENGLISH_METRIC)
         for e in results.evaluations
         if e.query_lang == ENGLISH and e.doc_langs == (ENGLISH,)
     }
@@ -235,9 +222,9 @@ def english_retention(results: RunResults) -> list[Retention]:
 
 @dataclass(frozen=True)
 class Headline:
-    """One loss in numbers, over its training languages (not zero-shot): the mean nDCG@10 change in the
-    cross-lingual directions (L→en, en→L) and how many improved, and the mean Max@R change in the mixed pool
-    with L queries (None if not evaluated)."""
+    """One loss in numbers, over its training languages (not zero-shot): the mean ``CROSS_METRIC`` change in
+    the cross-lingual directions (L→en, en→L) and how many improved, and the mean ``MIXED_METRIC`` change in
+    the mixed pool with L queries (None if not evaluated)."""
 
     loss: str
     mean_delta: float
@@ -246,12 +233,16 @@ class Headline:
     max_rank_delta: float | None = None
 
     def sentence(self) -> str:
+        cross, mixed = metric(CROSS_METRIC), metric(MIXED_METRIC)
         text = (
-            f"{self.loss}: cross-lingual nDCG@10 (L→en and en→L) {self.mean_delta:+.3f} on average vs. base, "
-            f"{self.improved} of {self.total} directions better"
+            f"{self.loss}: cross-lingual {cross.label} (L→en and en→L) {cross.format(self.mean_delta, True)} "
+            f"on average vs. base, {self.improved} of {self.total} directions better"
         )
         if self.max_rank_delta is not None:
-            text += f"; mixed-pool Max@R {self.max_rank_delta:+.2f} (lower is better)"
+            text += (
+                f"; mixed-pool {mixed.label} {mixed.format(self.max_rank_delta, True)} "
+                f"({'higher' if mixed.higher_is_better else 'lower'} is better)"
+            )
         return text + "."
 
 
@@ -260,10 +251,10 @@ def _mean(values: list[float]) -> float | None:
 
 
 def headlines(rows: list[ComparisonRow]) -> list[Headline]:
-    """One ``Headline`` per loss with in-language cross-lingual nDCG@10 rows."""
+    """One ``Headline`` per loss with in-language cross-lingual ``CROSS_METRIC`` rows."""
     own = [r for r in rows if not r.zero_shot]
-    cross = [r for r in own if r.metric == "ndcg_at_10" and r.kind in CROSS_KINDS]
-    mixed = [r for r in own if r.metric == "max_rank_mean" and r.kind == "mixed pool, L queries"]
+    cross = [r for r in own if r.metric == CROSS_METRIC and r.kind in CROSS_KINDS]
+    mixed = [r for r in own if r.metric == MIXED_METRIC and r.kind == "mixed pool, L queries"]
     losses = list(dict.fromkeys(loss for r in cross for loss in r.by_loss))
     out: list[Headline] = []
     for loss in losses:
@@ -312,28 +303,15 @@ SHIFT_DIFFS = (("FT", "base+SHIFT"), ("FT+SHIFT", "base+SHIFT"), ("FT+SHIFT", "F
 
 
 @dataclass(frozen=True)
-class PairedDiff:
-    """One paired difference of a "fine-tune, SHIFT, or both" table: mean(a - b), its p-value and the p-value
-    Holm-adjusted over the table's tests."""
-
-    diff: float | None
-    p_value: float | None = None
-    p_holm: float | None = None
-
-    @property
-    def significant(self) -> bool:
-        return self.p_holm is not None and self.p_holm < ALPHA
-
-
-@dataclass(frozen=True)
 class ShiftRow:
-    """One measure: ``values`` by role (``SHIFT_ROLES``), ``diffs`` in ``SHIFT_DIFFS`` order."""
+    """One measure: ``values`` by role (``SHIFT_ROLES``), ``diffs`` in ``SHIFT_DIFFS`` order: the run's test
+    of the pair with its p-value Holm-adjusted over the table's tests, None where not tested."""
 
     direction: str
     kind: str
     metric: str
     values: dict[str, float | None]
-    diffs: tuple[PairedDiff, ...]
+    diffs: tuple[HolmTest | None, ...]
 
 
 @dataclass(frozen=True)
@@ -350,14 +328,15 @@ class ShiftTable:
     def sentence(self) -> str:
         """The table's first row (Complete@10, L queries, mixed pool, when evaluated) in one line."""
         row = self.rows[0]
-        spec = METRIC_BY_KEY[row.metric]
+        spec = metric(row.metric)
 
-        def number(value: float | None, sign: str = "") -> str:
-            return "—" if value is None else f"{value:{sign}.{spec.digits}f}"
+        def number(value: float | None) -> str:
+            return "—" if value is None else spec.format(value)
 
         values = ", ".join(f"{role} {number(row.values[role])}" for role in SHIFT_ROLES)
         diffs = ", ".join(
-            f"{a} − {b} {number(d.diff, '+')}{'*' if d.significant else ''}"
+            f"{a} − {b} "
+            + ("—" if d is None else spec.format(d.diff, sign=True) + ("*" if d.significant else ""))
             for (a, b), d in zip(SHIFT_DIFFS, row.diffs, strict=True)
         )
         return (
@@ -378,14 +357,15 @@ def _shift_kind(entry: EvalEntry, lang: str) -> str | None:
 
 def shift_tables(results: RunResults) -> list[ShiftTable]:
     """One table per (dataset, fine-tuned model with a SHIFT variant) when base + SHIFT was evaluated: the
-    four models' values and the paired differences of ``SHIFT_DIFFS``, Holm-adjusted within the table.
-    Differences are of the reported means; p-values come from the run's tests of the same pairs."""
+    four models' values and the run's tests of the pairs of ``SHIFT_DIFFS``, Holm-adjusted within the table
+    (the tested differences are those of the reported means: each metric is the mean of its per-query
+    values)."""
     base = results.base
     base_shift = results.shifted(base)
     if base_shift is None:
         return []
     metrics = {(e.model, e.key): e.metrics for e in results.evaluations}
-    tests = {(s.model, s.reference, s.key, s.metric): s.p_value for s in results.significance}
+    tests = {(s.model, s.reference, s.key, s.metric): s for s in results.significance}
     tables: list[ShiftTable] = []
     for model in results.models:
         both = results.shifted(model)
@@ -396,28 +376,27 @@ def shift_tables(results: RunResults) -> list[ShiftTable]:
         base_entries = [e for e in results.evaluations if e.model == base.name]
         for dataset in dict.fromkeys(e.dataset for e in base_entries):
             found = [
-                (entry, kind, metric)
-                for kind, metric in SHIFT_MEASURES
+                (entry, kind, key)
+                for kind, key in SHIFT_MEASURES
                 for entry in base_entries
-                if entry.dataset == dataset and _shift_kind(entry, lang) == kind and metric in entry.metrics
+                if entry.dataset == dataset and _shift_kind(entry, lang) == kind and key in entry.metrics
             ]
-            p_values = [
-                tests.get((names[a], names[b], entry.key, metric))
-                for entry, _, metric in found
+            found_tests = [
+                tests.get((names[a], names[b], entry.key, key))
+                for entry, _, key in found
                 for a, b in SHIFT_DIFFS
             ]
-            adjusted = iter(holm([p for p in p_values if p is not None]))
-            p_holm = [None if p is None else next(adjusted) for p in p_values]
+            adjusted = iter(holm([t.p_value for t in found_tests if t is not None]))
+            cells = [
+                None if t is None else HolmTest(**t.record(), p_holm=next(adjusted)) for t in found_tests
+            ]
             rows = []
-            for i, (entry, kind, metric) in enumerate(found):
+            for i, (entry, kind, metric_key) in enumerate(found):
                 values = {
-                    role: metrics.get((name, entry.key), {}).get(metric) for role, name in names.items()
+                    role: metrics.get((name, entry.key), {}).get(metric_key) for role, name in names.items()
                 }
-                diffs = tuple(
-                    PairedDiff(_delta(values[a], values[b]), p_values[3 * i + j], p_holm[3 * i + j])
-                    for j, (a, b) in enumerate(SHIFT_DIFFS)
-                )
-                rows.append(ShiftRow(direction_label(entry), kind, metric, values, diffs))
+                diffs = tuple(cells[len(SHIFT_DIFFS) * i : len(SHIFT_DIFFS) * (i + 1)])
+                rows.append(ShiftRow(direction_label(entry), kind, metric_key, values, diffs))
             if rows:
                 tables.append(ShiftTable(dataset, lang, model.loss or "", names, tuple(rows)))
     return tables

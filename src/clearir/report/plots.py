@@ -3,7 +3,6 @@ direction, Max@R and Complete@10 in the mixed pool, and the training-loss curves
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -12,33 +11,20 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from clearir.report.compare import KINDS, METRIC_BY_KEY, ComparisonRow, comparison_rows
+from clearir.metrics.registry import metric
+from clearir.report.compare import KINDS, ComparisonRow, comparison_rows
+from clearir.report.figures import BASE_COLOR, color, plain, png, style_axes
 from clearir.report.results import RunResults
-
-BASE_COLOR = "#9aa0a6"
-LOSS_COLORS = ("#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12a4af", "#b06000")
-DPI = 110
 
 
 def series_colors(losses: list[str]) -> dict[str, str]:
     """One color per series, the same in every figure: base grey, then a fixed palette by loss order."""
-    return {"base": BASE_COLOR, **{loss: LOSS_COLORS[i % len(LOSS_COLORS)] for i, loss in enumerate(losses)}}
-
-
-def _plain(text: str) -> str:
-    """Data text for matplotlib: ``$`` would start mathtext."""
-    return text.replace("$", r"\$")
+    return {"base": BASE_COLOR, **{loss: color(i) for i, loss in enumerate(losses)}}
 
 
 def _group_label(row: ComparisonRow, with_direction: bool = False) -> str:
     label = row.lang if not row.zero_shot else f"{row.lang}\n(0-shot, {row.trained_on})"
-    return _plain(f"{label}\n{row.direction}" if with_direction else label)
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-    return buffer.getvalue()
+    return plain(f"{label}\n{row.direction}" if with_direction else label)
 
 
 def _bars(ax: Axes, rows: list[ComparisonRow], losses: list[str], labels: list[str]) -> None:
@@ -48,21 +34,18 @@ def _bars(ax: Axes, rows: list[ComparisonRow], losses: list[str], labels: list[s
     width = 0.8 / len(series)
     x = np.arange(len(rows))
     annotate = len(rows) * len(series) <= 24
-    spec = METRIC_BY_KEY[rows[0].metric]
+    spec = metric(rows[0].metric)
     for i, name in enumerate(series):
         values = [r.base if name == "base" else r.by_loss[name].value for r in rows]
         heights = [math.nan if v is None else v for v in values]
         bars = ax.bar(
-            x + (i - (len(series) - 1) / 2) * width, heights, width, label=_plain(name), color=colors[name]
+            x + (i - (len(series) - 1) / 2) * width, heights, width, label=plain(name), color=colors[name]
         )
         if annotate:
             texts = ["" if v is None else f"{v:.{spec.digits}f}" for v in values]
             ax.bar_label(bars, labels=texts, fontsize=7, padding=2, rotation=90)
     ax.set_xticks(x, labels)
-    ax.grid(axis="y", color="#e0e0e0", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    style_axes(ax, "y")
 
 
 def _panel_grid(count: int, widest: int, height: float) -> tuple[Figure, list[Axes]]:
@@ -79,10 +62,10 @@ def _panel_grid(count: int, widest: int, height: float) -> tuple[Figure, list[Ax
 def _finish(fig: Figure, title: str, losses: list[str]) -> bytes:
     """Title above the panels and one legend for the whole figure below them."""
     colors = series_colors(losses)
-    handles = [Patch(color=colors[name], label=_plain(name)) for name in ["base", *losses]]
+    handles = [Patch(color=colors[name], label=plain(name)) for name in ["base", *losses]]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=10)
-    fig.suptitle(_plain(title), fontsize=13, fontweight="bold")
-    return _png(fig)
+    fig.suptitle(plain(title), fontsize=13, fontweight="bold")
+    return png(fig)
 
 
 def ndcg_by_direction(results: RunResults) -> bytes | None:
@@ -113,7 +96,7 @@ def mixed_pool(results: RunResults) -> bytes | None:
     fig, axes = _panel_grid(len(panels), max(len(rows) for _, _, rows in panels), 3.2)
     for ax, (key, note, rows) in zip(axes, panels, strict=True):
         _bars(ax, rows, results.losses, [_group_label(r, with_direction=True) for r in rows])
-        spec = METRIC_BY_KEY[key]
+        spec = metric(key)
         ax.set_title(f"{spec.label} ({note})", loc="left", fontsize=11, fontweight="bold")
         ax.set_ylabel(spec.label)
         top = 1.0 if key == "complete_at_10" else max(ax.get_ylim()[1], 1.0)
@@ -132,20 +115,17 @@ def loss_curves(results: RunResults) -> bytes | None:
     axes = fig.subplots(grid_rows, columns, squeeze=False).ravel()
     for ax, curve in zip(axes, curves, strict=False):
         for i, (component, values) in enumerate(curve.components.items()):
-            color = LOSS_COLORS[i % len(LOSS_COLORS)]
             width = 2.2 if component == "loss" else 1.4
-            ax.plot(curve.steps, values, label=_plain(component), color=color, linewidth=width, marker=".")
-        ax.set_title(_plain(curve.model), loc="left", fontsize=11, fontweight="bold")
+            ax.plot(curve.steps, values, label=plain(component), color=color(i), linewidth=width, marker=".")
+        ax.set_title(plain(curve.model), loc="left", fontsize=11, fontweight="bold")
         ax.set_xlabel("step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(color="#e0e0e0", linewidth=0.8)
+        style_axes(ax)
         ax.legend(frameon=False, fontsize=8)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
     for ax in axes[len(curves) :]:
         ax.set_visible(False)
-    fig.suptitle(_plain(f"Training loss per component — {results.name}"), fontsize=12)
-    return _png(fig)
+    fig.suptitle(plain(f"Training loss per component — {results.name}"), fontsize=12)
+    return png(fig)
 
 
 PLOTS = {

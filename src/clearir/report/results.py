@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any
 
 from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
+from clearir.evaluation.results import EvalEntry, clean_metrics, entry_from_record, read_metric_values
+from clearir.metrics.registry import RUN, shown_in
+from clearir.metrics.significance import PairedTest, compare
 
 SCHEMA_VERSION = 1
 ENGLISH = "en"
@@ -39,34 +43,6 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
-class EvalEntry:
-    """The metrics of one model on one (dataset, scenario, query language, pool languages).
-
-    ``doc_langs`` lists the languages of the document pool: one language for a direction such as hi→en, two
-    (English and L) for the bilingual mixed pool, all of them for the multilingual pool. Metric values are
-    finite floats, or None where the metric is undefined.
-    """
-
-    model: str
-    dataset: str
-    scenario: str
-    query_lang: str
-    doc_langs: tuple[str, ...]
-    metrics: dict[str, float | None]
-    num_queries: int = 0
-    num_docs: int = 0
-
-    @property
-    def is_mixed(self) -> bool:
-        return len(self.doc_langs) > 1
-
-    @property
-    def key(self) -> tuple[str, str, str, tuple[str, ...]]:
-        """What the entry measures, independent of the model."""
-        return (self.dataset, self.scenario, self.query_lang, self.doc_langs)
-
-
-@dataclass(frozen=True)
 class PhaseTiming:
     """Wall time of one phase of the run; ``reused`` when a finished result of an earlier run was taken."""
 
@@ -86,14 +62,8 @@ class LossCurve:
 
 
 @dataclass(frozen=True)
-class Significance:
-    """Paired test of a model against a ``reference`` model (the base model unless named) on one evaluation
-    and metric (per query).
-
-    ``diff`` is mean(model - reference), ``ci_low``/``ci_high`` its bootstrap interval, ``p_value`` the
-    two-sided randomization-test p-value over ``n`` queries. A ``results.json`` written before references
-    were named has none: its tests are against the base model, ``"base"``.
-    """
+class _Tested:
+    """What a ``Significance`` record tested: a model on one evaluation and metric."""
 
     model: str
     dataset: str
@@ -101,11 +71,19 @@ class Significance:
     query_lang: str
     doc_langs: tuple[str, ...]
     metric: str
-    diff: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    n: int
+
+
+@dataclass(frozen=True)
+class Significance(PairedTest, _Tested):
+    """Paired test (:class:`~clearir.metrics.significance.PairedTest`: ``diff``, ``ci_low``, ``ci_high``,
+    ``p_value``, ``n``) of a model against a ``reference`` model (the base model unless named) on one
+    evaluation and metric (per query); fields in the order model, dataset, scenario, query_lang, doc_langs,
+    metric, diff, ci_low, ci_high, p_value, n, reference.
+
+    A ``results.json`` written before references were named has none: its tests are against the base model,
+    ``"base"``.
+    """
+
     reference: str = "base"
 
     @property
@@ -217,15 +195,6 @@ class RunResults:
             raise ClearirError(f"{source}: malformed results ({type(exc).__name__}: {exc})") from exc
 
 
-def clean_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
-    """Metric values as floats; None, NaN and infinities become None (shown as missing, never as a number)."""
-    cleaned: dict[str, float | None] = {}
-    for name, value in metrics.items():
-        number = None if value is None else float(value)
-        cleaned[str(name)] = number if number is not None and math.isfinite(number) else None
-    return cleaned
-
-
 def load_results(path: Path) -> RunResults:
     """Read a ``results.json`` written by ``write_report``."""
     return RunResults.from_dict(parse_json(read_text(path, "a clearir results.json"), path), str(path))
@@ -243,3 +212,58 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
+
+
+# -- made from what a run's steps wrote
+
+# Logged values that are not loss components.
+_NOT_LOSS = {"step", "epoch", "learning_rate", "grad_norm", "total_flos"}
+
+
+def read_loss_curve(model: str, log_path: Path) -> LossCurve:
+    """The loss components per step from a trainer's ``loss_log.jsonl`` (lines without a loss are skipped:
+    the end-of-training summary). Non-finite values are kept out (a stopped run never logs them)."""
+    steps: list[int] = []
+    components: dict[str, list[float]] = {}
+    for number, line in enumerate(read_text(log_path, "the trainer's loss log").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = parse_json(line, log_path, first_line=number)
+        if not isinstance(record, dict) or "loss" not in record or "step" not in record:
+            continue
+        values = {
+            key: float(value)
+            for key, value in record.items()
+            if key not in _NOT_LOSS
+            and not key.startswith("train_")
+            and isinstance(value, int | float)
+            and math.isfinite(value)
+        }
+        steps.append(int(record["step"]))
+        for key, value in values.items():
+            components.setdefault(key, []).append(value)
+    # Components must line up with the steps; one logged only sometimes is left out.
+    aligned = {key: tuple(v) for key, v in components.items() if len(v) == len(steps)}
+    return LossCurve(model, tuple(steps), aligned)
+
+
+def significance_tests(
+    model: str,
+    model_dir: Path,
+    reference: str,
+    reference_dir: Path,
+    records: Sequence[dict[str, Any]],
+    n_resamples: int,
+) -> list[Significance]:
+    """Paired randomization tests and bootstrap intervals of ``model`` against the ``reference`` model on
+    every task of ``records`` (the model's ``eval_entries``) and every metric of the run report
+    (:mod:`clearir.metrics.registry`) with per-query values."""
+    out: list[Significance] = []
+    for record in records:
+        entry = entry_from_record(record)
+        mine = read_metric_values(model_dir, record["task"], shown_in(RUN))
+        base = read_metric_values(reference_dir, record["task"], shown_in(RUN))
+        for metric in (m for m in mine if m in base):
+            test = compare(mine[metric], base[metric], metric, n_resamples=n_resamples, seed=0)
+            out.append(Significance(model, *entry.key, metric, **test.record(), reference=reference))
+    return out

@@ -48,7 +48,7 @@ def write_report(results: RunResults, out_dir: Path) -> dict[str, Path]:
     pngs = render_plots(results)
     for name, png in pngs.items():
         written[name] = write_bytes(out_dir / name, png)
-    written[SUMMARY_FILE] = write_text(out_dir / SUMMARY_FILE, summary_markdown(results))
+    written[SUMMARY_FILE] = write_text(out_dir / SUMMARY_FILE, summary_markdown(results, list(pngs)))
     written[HTML_FILE] = write_text(out_dir / HTML_FILE, render_html(results, pngs))
     written[RESULTS_FILE] = write_json(out_dir / RESULTS_FILE, results_document(results))
     return written
