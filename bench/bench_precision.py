@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from clearir.experiment.rows import write_rows
 from sentence_transformers import SentenceTransformer
 
 from bench.bench_eval import bare_forward
@@ -43,13 +42,14 @@ from clearir.config import data_dir, resolve_model
 from clearir.evaluation.encoder import Key, TextEncoder
 from clearir.evaluation.engine import encoding_inputs, evaluate_model
 from clearir.evaluation.scenarios import build_tasks
-from clearir.experiment.preset import RunConfig
+from clearir.experiment.preset import RUN_GRID, run_plan
 from clearir.files import write_json
 from clearir.losses import CLEARLoss, column_prompts
 from clearir.losses.columns import QUERY_ROLES, parse_columns
 from clearir.model.load import load_model
 from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
+from clearir.rows.settings import write_rows
 from clearir.training.config import TrainConfig
 from clearir.training.freeze import freeze
 from clearir.training.trainer import train
@@ -270,8 +270,9 @@ def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
 
 def default_runs(model_path: str, work: Path) -> dict:
     rows_dir = work / "rows"
-    run_config = RunConfig(out=str(work))
-    write_rows(run_config, list(run_config.langs), rows_dir, str(data_dir(None)), Path(model_path))
+    run = run_plan(RUN_GRID, {}, {"out": str(work)}).runs[0].settings  # the default run's rows
+    langs = list(RUN_GRID["langs"])
+    write_rows(run.rows, langs, run.num_negatives, run.seed, rows_dir, str(data_dir(None)), Path(model_path))
     results = {}
     for precision in ("fp32", "bf16"):
         config = TrainConfig(
@@ -288,8 +289,8 @@ def default_runs(model_path: str, work: Path) -> dict:
     fp32, bf16 = results["fp32"]["loss"], results["bf16"]["loss"]
     rel = [abs(b - a) / abs(a) for a, b in zip(fp32, bf16, strict=True)]
     return {
-        "langs": list(run_config.langs),
-        "rows": run_config.max_rows,
+        "langs": langs,
+        "rows": run.max_rows,
         "mini_batch_size": DEFAULTS.mini_batch_size,
         "runs": results,
         "loss_max_rel_delta": round(max(rel), 5),

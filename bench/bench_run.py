@@ -2,7 +2,7 @@
 (which must reuse every finished step), written to ``bench/out/run.json``.
 
     python -m bench.bench_run                       # the default run, from scratch
-    python -m bench.bench_run --steps 2 --langs hi  # any RunConfig setting as --name value
+    python -m bench.bench_run --steps 2 --langs hi  # any clearir run option as --name value
 
 A fresh run directory and a fresh embedding cache are used, so the times include every encoding.
 """
@@ -15,45 +15,46 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import fields, replace
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from clearir.experiment.pipeline import run_pipeline
-
-from clearir.experiment.preset import RunConfig
+from clearir.experiment.models_report import write_models_report
+from clearir.experiment.preset import AXES, RUN_GRID, run_plan
+from clearir.experiment.runner import run_experiment
+from clearir.experiment.settings import RUN_KEYS, SHARED_KEYS
 from clearir.files import write_json
 from clearir.report.results import package_versions
 
 OUT = Path(__file__).resolve().parent / "out"
+_FLAGS = {flag.removeprefix("--"): key for key, flag in AXES.items()}
 
 
-def _parse_value(current: Any, text: str) -> Any:
-    """A command-line value in the type of the setting's default (lists comma-separated; ``none``: None)."""
-    if text.lower() == "none":
-        return None
-    if isinstance(current, tuple):
-        items = [item for item in text.split(",") if item]
-        return tuple(int(i) for i in items) if current and isinstance(current[0], int) else tuple(items)
-    if isinstance(current, bool):
-        return text.lower() in ("1", "true", "yes")
-    if isinstance(current, int):
-        return int(text)
-    if isinstance(current, float):
-        return float(text)
-    return text
+def _value(text: str) -> Any:
+    """A value as TOML reads it (``true``, ``42``, ``5e-5``), else the plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
 
 
-def _config(overrides: list[str], run_dir: Path) -> RunConfig:
-    config = RunConfig(out=str(run_dir), cache_dir=str(run_dir.parent / f"{run_dir.name}-cache"))
-    names = {f.name for f in fields(RunConfig)}
-    changes: dict[str, Any] = {}
-    for flag, value in zip(overrides[::2], overrides[1::2], strict=True):
+def _plan(overrides: list[str], run_dir: Path) -> Any:
+    """``clearir run``'s plan with ``--setting value`` overrides (the axes ``--langs``/``--losses``
+    comma-separated)."""
+    axes = dict(RUN_GRID)
+    fixed: dict[str, Any] = {}
+    shared: dict[str, Any] = {"out": str(run_dir), "cache_dir": str(run_dir.parent / f"{run_dir.name}-cache")}
+    for flag, text in zip(overrides[::2], overrides[1::2], strict=True):
         name = flag.removeprefix("--").replace("-", "_")
-        if name not in names:
-            raise SystemExit(f"unknown setting {flag}; expected one of {sorted(names)}")
-        changes[name] = _parse_value(getattr(config, name), value)
-    return replace(config, **changes)
+        if flag.removeprefix("--") in _FLAGS:
+            axes[_FLAGS[flag.removeprefix("--")]] = tuple(text.split(","))
+        elif name in RUN_KEYS:
+            fixed[name] = _value(text)
+        elif name in SHARED_KEYS:
+            shared[name] = _value(text)
+        else:
+            raise SystemExit(f"unknown setting {flag}; expected one of {sorted(RUN_KEYS + SHARED_KEYS)}")
+    return run_plan(axes, fixed, shared)
 
 
 def main() -> None:
@@ -66,25 +67,25 @@ def main() -> None:
     if len(overrides) % 2:
         raise SystemExit(f"expected --setting value pairs, got {overrides}")
     run_dir = Path(args.run_dir)
-    config = _config(overrides, run_dir)
-    for path in (run_dir, Path(str(config.cache_dir))):
+    plan = _plan(overrides, run_dir)
+    for path in (run_dir, Path(str(plan.shared.cache_dir))):
         shutil.rmtree(path, ignore_errors=True)
 
-    first = run_pipeline(config)
+    first = run_experiment(plan, command="clearir run")
+    write_models_report(plan, first)
     started = time.perf_counter()
-    second = run_pipeline(config)
+    second = run_experiment(plan, command="clearir run")
+    write_models_report(plan, second)
     second_seconds = time.perf_counter() - started
 
     result = {
         "benchmark": "clearir run end to end",
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "versions": package_versions(),
-        "config": config.to_dict(),
+        "config": plan.spec,
         "fresh_run": {
-            "wall_seconds": round(first.wall_seconds, 1),
-            "phases": [
-                {"phase": t.phase, "seconds": t.seconds, "reused": t.reused} for t in first.results.timings
-            ],
+            "wall_seconds": round(first.seconds, 1),
+            "phases": [{"phase": t.phase, "seconds": t.seconds, "reused": t.reused} for t in first.timings],
             "computed": first.computed,
         },
         "second_run": {

@@ -1,6 +1,6 @@
 """``clearir ablate`` end to end on the real data with a tiny model: two shards in two directories, merged by
-copying run folders and ``--report-only``; a second invocation trains nothing; changed evaluation settings
-make finished runs stale."""
+copying one directory into the other and ``--report-only``; a second invocation trains nothing; changed
+evaluation settings make finished runs stale."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-import clearir.experiment.runner as runner_module
+import clearir.experiment.jobs as jobs_module
 from clearir.cli.main import main
 from clearir.errors import ClearirError
 from clearir.experiment.grid import load_plan
 from clearir.experiment.report import write_ablation_report
-from clearir.experiment.runner import run_ablation
-from clearir.experiment.store import DONE_FILE, FOCUS, RUNS_DIR, load_finished
+from clearir.experiment.runner import run_experiment
+from clearir.experiment.store import FOCUS, MODELS_DIR, load_finished
 from tests.tiny_model import make_tiny_model
 
 REPORT = ["ablation.json", "summary.md", "report.html", "vs_loss.png"]
@@ -71,31 +71,31 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     plan_b = load_plan(grid, out=str(tmp_path / "b"))
     shard0, shard1 = ([r.id for r in plan_a.shard(i, 2)] for i in range(2))
 
-    first = run_ablation(plan_a, (0, 2), _quiet(), progress=False)
-    second = run_ablation(plan_b, (1, 2), _quiet(), progress=False)
-    assert first.trained == shard0 and second.trained == shard1 and not first.reused
-    assert not first.base_reused and not second.base_reused
-    # In each shard, the second run has the first one's rows settings (same seed): it reused them.
-    records = {
-        run_id: json.loads((tmp_path / "a" / RUNS_DIR / run_id / DONE_FILE).read_text()) for run_id in shard0
-    }
-    assert [r["rows"]["reused"] for r in records.values()] == [False, True]
+    first = run_experiment(plan_a, (0, 2), _quiet(), progress=False)
+    second = run_experiment(plan_b, (1, 2), _quiet(), progress=False)
+    assert first.trained == shard0 and second.trained == shard1 and not first.reused_runs
+    assert "eval-base" in first.computed and "eval-base" in second.computed
+    # In each shard, the second run has the first one's rows settings (same seed): they are made once.
+    assert first.computed.count("rows-de") == 1 and "rows-de" not in first.reused
+    records = load_finished(plan_a).runs
+    assert sorted(records) == sorted(shard0)
     assert {r["train"]["global_step"] for r in records.values()} == {2}
-    # Models are not kept; their per-query values are.
-    folder = tmp_path / "a" / RUNS_DIR / shard0[0]
-    assert not (folder / "train" / "model").exists() and not (folder / "train" / "checkpoints").exists()
-    assert any((folder / "eval" / "clearir" / "model" / "per_query").iterdir())
+    # Models are not kept (keep_models = false); their per-query values are.
+    folder = tmp_path / "a" / MODELS_DIR / shard0[0]
+    assert not (folder / "model").exists() and not (folder / "checkpoints").exists()
+    assert (folder / "loss_log.jsonl").is_file()
+    assert any((tmp_path / "a" / records[shard0[0]]["folder"] / "per_query").iterdir())
 
     # The report of one shard: half the runs, the rest listed as missing.
     files, finished, _ = write_ablation_report(plan_a)
     assert sorted(finished.runs) == sorted(shard0) and [r.id for r in finished.missing] == shard1
     assert set(REPORT) - {"vs_loss.png"} <= set(files)
 
-    # Merge: copy shard 1's run folders over, then --report-only.
-    for run_id in shard1:
-        shutil.copytree(tmp_path / "b" / RUNS_DIR / run_id, tmp_path / "a" / RUNS_DIR / run_id)
+    # Merge: copy shard 1's directory into shard 0's, then --report-only.
+    for name in ("steps", "rows", "models", "eval"):
+        shutil.copytree(tmp_path / "b" / name, tmp_path / "a" / name, dirs_exist_ok=True)
     monkeypatch.setattr(
-        runner_module, "train", lambda *a, **k: pytest.fail("--report-only and reuse must not train")
+        jobs_module, "train", lambda *a, **k: pytest.fail("--report-only and reuse must not train")
     )
     argv = ["clearir", "ablate", "--grid", str(grid), "--out", str(tmp_path / "a"), "--report-only"]
     monkeypatch.setattr(sys, "argv", argv)
@@ -109,7 +109,7 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     assert [r["status"] for r in document["runs"]] == ["finished"] * 4
     assert {r["host"] for r in document["runs"]} == {records[shard0[0]]["host"]}
     loss = [t for t in document["tests"] if t["family"] == "loss"]
-    # CLEAR vs. InfoNCE at matched seeds on the 6 focus targets: en→en, de→en, en→de, de→de, mixed pool x2.
+    # CLEAR vs. InfoNCE at matched seeds on every focus target (en→en, de→en, en→de, de→de, mixed pool).
     assert len(loss) == len(FOCUS) and all(t["seeds"] == [1, 2] for t in loss)
     assert all(
         0 < t["p_value"] <= t["p_holm"] <= 1 and t["ci_low"] <= t["diff"] <= t["ci_high"] for t in loss
@@ -122,21 +122,23 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     assert "Comparisons: loss" in html and "English retention" in html
 
     # Everything finished: a full invocation trains nothing and evaluates nothing.
-    again = run_ablation(plan_a, console=_quiet(), progress=False)
-    assert again.trained == [] and again.reused == [r.id for r in plan_a.runs] and again.base_reused
+    again = run_experiment(plan_a, console=_quiet(), progress=False)
+    assert again.trained == [] and again.reused_runs == [r.id for r in plan_a.runs] and again.computed == []
 
     # Other evaluation settings: the finished runs are stale (done again by the next invocation).
     changed = load_plan(grid, out=str(tmp_path / "a"), set_=["eval_max_queries=6"])
-    with pytest.raises(ClearirError, match="base evaluation of other settings"):
+    with pytest.raises(ClearirError, match="no base-model evaluation of these settings"):
         load_finished(changed)
-    monkeypatch.setattr(runner_module, "train", lambda *a, **k: pytest.fail("stop"))
+    monkeypatch.setattr(jobs_module, "train", lambda *a, **k: pytest.fail("stop"))
     with pytest.raises(pytest.fail.Exception, match="stop"):
-        run_ablation(changed, console=_quiet(), progress=False)
+        run_experiment(changed, console=_quiet(), progress=False)
     stale = load_finished(changed)
     assert stale.runs == {} and [r.id for r in stale.stale] == [r.id for r in plan_a.runs]
 
 
 def test_report_needs_the_base_evaluation(tmp_path: Path, tiny_dir: Path) -> None:
     plan = load_plan(_grid(tmp_path, tiny_dir), out=str(tmp_path / "p"))
-    with pytest.raises(ClearirError, match="has no base-model evaluation; run `clearir ablate` without"):
+    with pytest.raises(
+        ClearirError, match="has no base-model evaluation of these settings; run the experiment"
+    ):
         load_finished(plan)

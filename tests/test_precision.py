@@ -244,13 +244,15 @@ def test_bad_precision_is_a_clear_error() -> None:
 
 def test_ablation_precision_is_shared_and_keys_the_evaluation() -> None:
     from clearir.experiment.grid import load_plan
+    from clearir.experiment.settings import SharedSettings
     from clearir.experiment.store import eval_key
 
     fp32 = load_plan(set_=["langs=de", "precision=fp32"])
     bf16 = load_plan(set_=["langs=de", "precision=bf16"])
     assert (fp32.shared.precision, bf16.shared.precision) == ("fp32", "bf16")
-    assert eval_key(fp32) != eval_key(bf16)  # a run's key includes the evaluation key
+    assert eval_key(fp32, "model", False) != eval_key(bf16, "model", False)  # the evaluation keys differ
     assert fp32.runs[0].id == bf16.runs[0].id  # the run's settings are the same
-    assert fp32.runs[0].settings.train_config("rows", "out", "model", 4, "bf16").precision == "bf16"
+    shared = SharedSettings(precision="bf16")
+    assert fp32.runs[0].settings.train_config("rows", "out", "model", shared).precision == "bf16"
     with pytest.raises(ClearirError, match="precision 'half': expected one of auto, fp32, bf16"):
         load_plan(set_=["langs=de", "precision=half"])

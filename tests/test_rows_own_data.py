@@ -180,24 +180,27 @@ def test_bad_own_training_data_is_one_line(
 
 
 def test_run_and_grid_settings_take_the_same_sources(tmp_path: Path, data_dir: Path) -> None:
-    from clearir.experiment.rows import write_rows
-
     from clearir.errors import ClearirError
-    from clearir.experiment.preset import RunConfig
+    from clearir.experiment.preset import run_plan
     from clearir.experiment.settings import Run, RunSettings, check_run
+    from clearir.rows.settings import write_rows
 
     table = write_jsonl(tmp_path / "pairs.jsonl", mlqa_table_rows(data_dir, ("de", "hi")))
-    config = RunConfig(
-        langs=("de",), train_table=str(table), train_columns=COLUMNS, max_rows=40, num_negatives=3
-    )
-    assert write_rows(config, ["de"], tmp_path / "rows", None, tmp_path / "unused-model") == 40
+    fixed = {"train_table": str(table), "train_columns": COLUMNS, "max_rows": 40, "num_negatives": 3}
+    (run,) = run_plan({"langs": ("de",), "loss": ("infonce",)}, fixed, {"shift": False}).runs
+    rows = run.settings.rows
+    assert write_rows(rows, ["de"], 3, 42, tmp_path / "rows", None, tmp_path / "unused-model") == 40
     expected = build_rows(train_source(train_table=str(table), columns=COLUMNS), ["de"], 3, max_rows=40)[0]
     assert load_from_disk(str(tmp_path / "rows")).to_list() == expected.to_list()
     files = f"en={data_dir / 'mlqa-r' / 'en.json'},hi={data_dir / 'mlqa-r' / 'hi.json'}"
     with pytest.raises(ClearirError, match="language 'de' has no file in --train-files"):
-        RunConfig(langs=("de",), train_files=files)
+        run_plan({"langs": ("de",), "loss": ("infonce",)}, {"train_files": files}, {})
     with pytest.raises(ClearirError, match="--dataset and --train-table: expected one source"):
-        RunConfig(train_dataset="xquad", train_table=str(table))
+        run_plan(
+            {"langs": ("de",), "loss": ("infonce",)},
+            {"train_dataset": "xquad", "train_table": str(table)},
+            {},
+        )
     with pytest.raises(
         ClearirError, match=r"g\.toml: run 1: --columns 'en_query': 'en_query' is not ROLE=COLUMN"
     ):

@@ -1,8 +1,13 @@
-"""``clearir ablate``: a grid of fine-tuning runs with paired statistics.
+"""The experiment layer on top of the pipeline: an experiment is a grid of runs (languages or language mixes
+× losses × settings × seeds) on one job layer; ``clearir run`` is its default grid, ``clearir ablate`` takes
+any grid.
 
-``settings`` (what a run is made of, ids), ``grid`` (TOML/flags -> ordered runs, shards), ``store`` (the
-ablation directory, done markers, reading results back), ``runner`` (runs a shard, reusing rows, embeddings
-and finished runs), ``analysis`` (paired tests, mean ± std over seeds, Holm, verdicts), ``plots``, ``render``
-and ``report`` (ablation.json, summary.md, report.html). Entry points: ``grid.load_plan``,
-``runner.run_ablation``, ``report.write_ablation_report``.
+``settings`` (the settings model, built from the training, rows and evaluation settings; run ids), ``grid``
+(TOML/flags -> ordered runs, shards), ``preset`` (``clearir run``'s grid), ``keys`` and ``store`` (the
+experiment directory: step keys, reading finished runs back), ``steps`` (one finished-step record), ``jobs``
+(the job layer: base model, rows, fine-tuning with resume, evaluation), ``runner`` (runs a shard),
+``models_report`` (every model side by side: ``clearir run``'s report), ``analysis``, ``plots`` and
+``report`` (paired tests over seeds and settings: ``clearir ablate``'s report). Entry points:
+``grid.load_plan`` / ``preset.run_plan``, ``runner.run_experiment``, ``models_report.write_models_report``,
+``report.write_ablation_report``.
 """

@@ -35,6 +35,7 @@ from clearir.experiment.store import (
     eval_key,
     eval_name,
     rows_key,
+    run_facts,
     train_key,
 )
 from clearir.model.build import build_model
@@ -88,12 +89,7 @@ class Jobs:
         label = label or name
         record = self.steps.finished(name, key)
         if record is not None and exists(record["result"]):
-            self.steps.log(name, "reused", 0.0, label)
-            self.reused.append(label)
-            text = detail(record["result"])
-            self.timings.append(PhaseTiming(label, record["seconds"], True, text))
-            took = f"took {record['seconds']:.1f} s"
-            self.console.print(Text(f"  {label}: reused ({text}; {took})", style="dim"))
+            self._reuse(name, label, record, detail(record["result"]))
             return record["result"]
         started = time.perf_counter()
         result = compute()
@@ -104,6 +100,35 @@ class Jobs:
         self.timings.append(PhaseTiming(label, round(seconds, 3), False, text))
         self.console.print(Text(f"  {label}: done in {seconds:.1f} s ({text})"))
         return result
+
+    def _reuse(self, name: str, label: str, record: dict[str, Any], text: str) -> None:
+        self.steps.log(name, "reused", 0.0, label)
+        self.reused.append(label)
+        self.timings.append(PhaseTiming(label, record["seconds"], True, text))
+        took = f"took {record['seconds']:.1f} s"
+        self.console.print(Text(f"  {label}: reused ({text}; {took})", style="dim"))
+
+    def reuse_finished(self, run: Run, base: Model, labels: dict[str, str]) -> bool:
+        """Reuse a run whose every step is finished with today's keys (its model need not exist any more);
+        ``labels`` names its steps (``rows``, ``train``, ``eval``, ``eval+shift``). Whether it was."""
+        if run_facts(self.plan, self.steps, run, base.key) is None:
+            return False
+        key = train_key(self.plan, run, base.key)
+        steps = {"rows": (f"rows-{rows_key(run, base.key)}", rows_key(run, base.key))}
+        steps["train"] = (f"train-{run.id}", key)
+        for shift in [False, True] if self.plan.shared.shift else [False]:
+            steps["eval+shift" if shift else "eval"] = (
+                f"eval-{eval_name(run, shift)}",
+                eval_key(self.plan, key, shift),
+            )
+        for role, (name, step_key_) in steps.items():
+            if role == "rows" and step_key_ in self._rows:
+                continue
+            record = self.steps.finished(name, step_key_)
+            if record is not None:
+                self._reuse(name, labels[role], record, "finished")
+        self._rows.add(rows_key(run, base.key))
+        return True
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.out))

@@ -20,7 +20,7 @@ from clearir.losses.clear import check_clear_options
 # settings model's defaults.
 AXES: dict[str, str] = {"langs": "--langs", "loss": "--losses"}
 RUN_GRID: dict[str, tuple[str, ...]] = {"langs": ("hi",), "loss": ("infonce", "clear")}
-RUN_SHARED: dict[str, Any] = {"out": "runs/default", "eval_langs": ("de",)}
+RUN_SHARED: dict[str, Any] = {"out": "runs/default", "eval_langs": ("de",), "keep_models": True}
 SOURCE = "clearir run"
 
 

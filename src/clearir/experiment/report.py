@@ -205,7 +205,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
         "varying": list(plan.varying),
         "english_tolerance": ENGLISH_KEPT,
         "base": {
-            "model": finished.base["model"],
+            "model": finished.base[BASE_NAME]["model_path"],
             "values": [{**asdict(t), "task": t.task, "value": v} for t, v in analysis.base.items()],
         },
         "runs": _run_records(plan, finished),
@@ -224,8 +224,9 @@ def _quality(test: ConfigTest | None) -> str:
 
 def _intro(plan: Plan, finished: Finished) -> list[Block]:
     s = plan.shared
+    base = finished.base[BASE_NAME]["model_path"]
     status = (
-        f"Created {now()}; {_status(plan, finished)}; base model {finished.base['model']}; evaluation: "
+        f"Created {now()}; {_status(plan, finished)}; base model {base}; evaluation: "
         f"{', '.join(s.eval_datasets)} ({', '.join(plan.eval_langs)}), at most {s.eval_max_queries or 'all'} "
         f"questions per task; {s.significance_resamples} resamples per test."
     )

@@ -72,11 +72,16 @@ def run_experiment(
     for number, run in enumerate(runs, start=1):
         name = plan.name(run)
         console.print(Text(f"[{number}/{len(runs)}] {plan.label(run.settings)} ({run.id})", style="bold"))
+        labels = {"rows": "rows-" + run.settings.langs, "train": f"train-{name}", "eval": f"eval-{name}"}
+        labels["eval+shift"] = f"eval-{name}+shift"
+        if jobs.reuse_finished(run, base, labels):
+            outcome.reused_runs.append(run.id)
+            continue
         before = len(jobs.computed)
-        rows = jobs.rows(run, base, "rows-" + run.settings.langs)
-        model = jobs.fine_tune(run, rows, base, f"train-{name}")
+        rows = jobs.rows(run, base, labels["rows"])
+        model = jobs.fine_tune(run, rows, base, labels["train"])
         for shift in shifts:
-            jobs.evaluate(model, shift, f"eval-{name}" + ("+shift" if shift else ""))
+            jobs.evaluate(model, shift, labels["eval+shift" if shift else "eval"])
         jobs.drop_model(model)
         (outcome.trained if len(jobs.computed) > before else outcome.reused_runs).append(run.id)
     outcome.seconds = time.perf_counter() - started

@@ -141,7 +141,9 @@ class _Where:
 @dataclass(frozen=True)
 class _Tests:
     significance_resamples: int = setting(DEFAULT_RESAMPLES, "Resamples of the paired significance tests.")
-    keep_models: bool = setting(True, "Keep each fine-tuned model after its evaluation (about 470 MB each).")
+    keep_models: bool = setting(
+        False, "Keep each fine-tuned model after its evaluation (about 470 MB each for the default model)."
+    )
 
 
 SharedSettings = dataclasses.make_dataclass(

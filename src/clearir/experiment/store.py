@@ -186,7 +186,7 @@ def load_finished(plan: Plan, required: bool = True) -> Finished:
         return Finished(base, missing=list(plan.runs), base_key=base_key)
     finished = Finished(base, base_key=base_key)
     for run in plan.runs:
-        facts = _run_facts(plan, steps, run, base_key)
+        facts = run_facts(plan, steps, run, base_key)
         if facts is None:
             stale = steps.record(f"eval-{eval_name(run, False)}") is not None
             (finished.stale if stale else finished.missing).append(run)
@@ -195,8 +195,9 @@ def load_finished(plan: Plan, required: bool = True) -> Finished:
     return finished
 
 
-def _run_facts(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, Any] | None:
-    """A finished run's facts from its step records, or None when it is not finished with today's keys."""
+def run_facts(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, Any] | None:
+    """A finished run's facts from its step records, or None when it is not finished with today's keys
+    (then the job layer does what is missing: a run whose evaluations are finished needs no model)."""
     key = train_key(plan, run, base_key)
     train = steps.finished(f"train-{run.id}", key)
     rows = steps.finished(f"rows-{rows_key(run, base_key)}", rows_key(run, base_key))
