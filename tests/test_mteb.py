@@ -235,7 +235,8 @@ def test_tasks_mteb_has_are_left_to_mteb(tmp_path: Path) -> None:
 
 def test_clearir_works_without_mteb() -> None:
     code = (
-        "import sys, clearir.mteb, clearir.evaluation.engine, clearir.cli.eval, clearir.experiment.runner, clearir.experiment.models_report; "
+        "import sys, clearir.mteb, clearir.evaluation.engine, clearir.cli.eval, clearir.experiment.runner, "
+        "clearir.experiment.models_report; "
         "assert 'mteb' not in sys.modules, 'mteb imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
