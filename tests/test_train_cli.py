@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from sentence_transformers import SentenceTransformer
 
+from clearir.fields import flag_of
 from clearir.training.config import TrainConfig
 from tests.cli_runner import run
 from tests.train_data import tiny_model_dir, write_rows
@@ -32,6 +34,9 @@ def test_help_lists_every_setting_with_its_default(monkeypatch, capsys) -> None:
         "--resume",
     ):
         assert flag in out
+    for f in fields(TrainConfig):  # the options are generated from the configuration's fields
+        assert flag_of(f).split("/")[0] in out, f.name
+    assert out.count("[required]") == 2  # --data and --out
     assert "[default: 0.4]" in out and "[default: cosine]" in out and "[default: 128]" in out
     assert "(default: the built default model)" in out
 

@@ -27,10 +27,14 @@ EXPECTED: dict[str, str] = {
     "list": 'a list of strings or one comma-separated string, e.g. ["xquad"]',
 }
 
+# The default of a setting that has none: the field is required (and so is its command-line option).
+REQUIRED: Any = dataclasses.MISSING
+
 
 def setting(default: Any, help: str, *, flag: str | None = None, kind: Kind | None = None) -> Any:
-    """A dataclass field with ``default`` and its ``help`` (the CLI's and the docs'); ``flag`` names its
-    command-line option when it is not ``--<name>``; ``kind`` overrides the kind derived from its type."""
+    """A dataclass field with ``default`` (or ``REQUIRED``) and its ``help`` (the CLI's and the docs');
+    ``flag`` names its command-line option when it is not ``--<name>``; ``kind`` overrides the kind derived
+    from its type."""
     return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "kind": kind})
 
 

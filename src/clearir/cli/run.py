@@ -4,46 +4,22 @@ one per run setting and shared setting, plus the two axes ``--langs`` and ``--lo
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import MISSING, fields
+from dataclasses import asdict, fields
 from typing import Any
 
-import typer
 from rich.console import Console
 
+from clearir.cli.options import generated, option, setting_options
 from clearir.errors import ClearirError
 from clearir.experiment.preset import AXES, RUN_GRID, RUN_SHARED
-from clearir.experiment.settings import DEFAULT_RUN, KINDS, RunSettings, SharedSettings, setting_value
-from clearir.fields import flag_of, help_of, shown
+from clearir.experiment.settings import DEFAULT_RUN, RunSettings, SharedSettings, setting_value
+from clearir.fields import flag_of
 from clearir.training.config import LOSS_NAMES
 
-_TYPES = {"int": int, "count": int, "float": float, "bool": bool, "str": str, "window": str, "list": str}
 _AXIS_HELP = {
     "langs": "Training languages (comma-separated); one model per (language, loss).",
     "loss": f"Losses compared with the base model (comma-separated): {', '.join(LOSS_NAMES)}.",
 }
-
-
-def _option(name: str, default: Any, help: str, flag: str, kind: str | None = None) -> inspect.Parameter:
-    kind = kind or KINDS[name]
-    if kind == "bool" and "/" not in flag:
-        flag = f"{flag}/--no-{flag[2:]}"
-    value = shown(kind, default)
-    option = typer.Option(value, flag, help=help, show_default=value is not None)
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=_TYPES[kind])
-
-
-def _parameters() -> list[inspect.Parameter]:
-    params = [_option(key, RUN_GRID[key], _AXIS_HELP[key], flag, "list") for key, flag in AXES.items()]
-    params += [
-        _option(f.name, getattr(DEFAULT_RUN, f.name), help_of(f), flag_of(f))
-        for f in fields(RunSettings)
-        if f.name not in AXES
-    ]
-    for f in fields(SharedSettings):
-        default = RUN_SHARED.get(f.name, f.default if f.default is not MISSING else None)
-        params.append(_option(f.name, default, help_of(f), flag_of(f)))
-    return params
 
 
 def run_command(**values: Any) -> None:
@@ -71,4 +47,11 @@ def run_command(**values: Any) -> None:
     print_summary(plan, results, outcome)
 
 
-run_command.__signature__ = inspect.Signature(_parameters())  # type: ignore[attr-defined]
+generated(
+    run_command,
+    [
+        *(option(key, RUN_GRID[key], _AXIS_HELP[key], flag, "list") for key, flag in AXES.items()),
+        *setting_options(RunSettings, defaults=asdict(DEFAULT_RUN), skip=AXES),
+        *setting_options(SharedSettings, defaults=RUN_SHARED),
+    ],
+)

@@ -272,16 +272,8 @@ class TextEncoder:
             self.cache.put([keys[r] for r in pending], vectors[pending])
 
     def _encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
-        """Normalized float32 embeddings of one batch (in bf16, the model's output normalized in float32)."""
-        if self.precision == "fp32":
-            return self.model.encode(
-                texts,
-                prompt=prompt,
-                batch_size=len(texts),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        """Normalized float32 embeddings of one batch (the model's output, in bf16 too, normalized in
+        float32)."""
         out = self.model.encode(
             texts, prompt=prompt, batch_size=len(texts), convert_to_tensor=True, show_progress_bar=False
         )

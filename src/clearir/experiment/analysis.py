@@ -231,12 +231,8 @@ def analyse(plan: Plan, runs: Mapping[str, Values], base: Values, n_resamples: i
                     seeds=tuple(seeds),
                     value=result.mean_a,
                     reference_value=result.mean_b,
-                    diff=result.diff,
-                    ci_low=result.ci_low,
-                    ci_high=result.ci_high,
-                    p_value=result.p_value,
-                    n=result.n,
                     per_seed_diffs=tuple(_mean(a) - _mean(b) for a, b in zip(mine, other, strict=True)),
+                    **result.record(),
                 )
             )
 

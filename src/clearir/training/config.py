@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from clearir.errors import ClearirError
-from clearir.fields import setting
+from clearir.fields import REQUIRED, setting
 from clearir.losses.clear import DEFAULT_ALPHA, DEFAULT_BETA, check_clear_options
 from clearir.losses.jsd import DEFAULT_JSD_WEIGHT
 from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS, Precision
@@ -63,8 +63,8 @@ class TrainConfig:
     max_seq_length=256, num_negatives=5``.
     """
 
-    data: str
-    out: str
+    data: str = setting(REQUIRED, "Training rows: a directory from `clearir data build-train`.")
+    out: str = setting(REQUIRED, "Run directory: checkpoints, logs and the model in OUT/model.")
     model: str | None = setting(None, "Base model name or path (default: the built default model).")
     loss: LossName = setting("clear", f"Loss: {', '.join(LOSS_NAMES)}.")
     alpha: float = setting(DEFAULT_ALPHA, "CLEAR: weight of the reverse term.")

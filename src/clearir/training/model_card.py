@@ -6,30 +6,22 @@ from pathlib import Path
 
 from clearir import __version__
 from clearir.training.config import TrainConfig
+from clearir.training.rundir import TrainResult
 
 
-def training_section(
-    config: TrainConfig,
-    *,
-    base_model: str,
-    rows: int,
-    steps: int,
-    trainable: int,
-    total: int,
-    train_loss: float,
-    precision: str,
-) -> str:
-    """Markdown: what was trained from what, and a table of every TrainConfig field."""
+def training_section(config: TrainConfig, result: TrainResult, base_model: str, precision: str) -> str:
+    """Markdown: what was trained from what (``precision`` as the setting resolved), and a table of every
+    TrainConfig field."""
     lines = [
         "## clearir training",
         "",
         f"Trained with clearir {__version__} (`clearir train`).",
         "",
         f"- Base model: `{base_model}`",
-        f"- Training data: `{config.data}` ({rows} rows)",
+        f"- Training data: `{config.data}` ({result.rows} rows)",
         f"- Loss: `{config.loss_label}`",
-        f"- Steps: {steps}; mean training loss {train_loss:.4f}",
-        f"- Trainable parameters: {trainable:,} of {total:,}",
+        f"- Steps: {result.global_step}; mean training loss {result.train_loss:.4f}",
+        f"- Trainable parameters: {result.trainable_parameters:,} of {result.total_parameters:,}",
         f"- Precision: {precision}",
         "",
         "### clearir hyperparameters",
@@ -41,7 +33,10 @@ def training_section(
     return "\n".join(lines) + "\n"
 
 
-def write_training_section(readme: Path, config: TrainConfig, **facts) -> None:
+def write_training_section(
+    readme: Path, config: TrainConfig, result: TrainResult, base_model: str, precision: str
+) -> None:
     """Append the clearir section to the model card ``readme`` (created if absent)."""
+    section = training_section(config, result, base_model, precision)
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    readme.write_text(text.rstrip("\n") + "\n\n" + training_section(config, **facts), encoding="utf-8")
+    readme.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")

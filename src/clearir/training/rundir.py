@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from clearir.errors import ClearirError, warn
@@ -22,6 +23,23 @@ MODEL = "model"
 RESULT_FILE = "train_result.json"
 TRAINER_STATE = "trainer_state.json"
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run produced: the saved model, its logs and a few numbers."""
+
+    model_dir: Path
+    out_dir: Path
+    loss_log: Path
+    global_step: int
+    train_loss: float
+    runtime_s: float
+    precision: str
+    rows: int
+    trainable_parameters: int
+    total_parameters: int
+    resumed_from: Path | None
 
 
 def last_checkpoint(checkpoints: Path) -> Path | None:

@@ -10,7 +10,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,28 +47,12 @@ from clearir.training.rundir import (
     RESULT_FILE,
     TENSORBOARD,
     TRAINER_STATE,
+    TrainResult,
     check_out_dir,
     last_checkpoint,
 )
 
 _STAGING = ".staging"
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What a finished run produced: the saved model, its logs and a few numbers."""
-
-    model_dir: Path
-    out_dir: Path
-    loss_log: Path
-    global_step: int
-    train_loss: float
-    runtime_s: float
-    precision: str
-    rows: int
-    trainable_parameters: int
-    total_parameters: int
-    resumed_from: Path | None
 
 
 def _barrier() -> None:
@@ -287,22 +271,8 @@ def train(
         _loss_sum(before["log_history"], done_before) + train_loss * (global_step - done_before)
     ) / max(global_step, 1)
 
-    model_dir = out / MODEL
-    if trainer.is_world_process_zero():
-        _save_model(
-            model,
-            model_dir,
-            config,
-            base_model=base_model,
-            rows=len(rows),
-            steps=global_step,
-            trainable=trainable,
-            total=total,
-            train_loss=train_loss,
-            precision=describe(config.precision, precision),
-        )
     result = TrainResult(
-        model_dir=model_dir,
+        model_dir=out / MODEL,
         out_dir=out,
         loss_log=log_path,
         global_step=global_step,
@@ -315,6 +285,7 @@ def train(
         resumed_from=resume_from,
     )
     if trainer.is_world_process_zero():
+        _save_model(model, config, result, base_model, describe(config.precision, precision))
         write_json(
             out / RESULT_FILE, {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()}
         )
@@ -370,11 +341,13 @@ def _finished(out: Path) -> TrainResult | None:
     return result if model.is_dir() and damage(model) is None else None
 
 
-def _save_model(model: SentenceTransformer, model_dir: Path, config: TrainConfig, **facts: Any) -> None:
-    """Save the model with its card, configuration and file record to a staging folder, then rename it
-    into place."""
-    with _writing(f"the model {model_dir}"), staged_dir(model_dir) as tmp:
+def _save_model(
+    model: SentenceTransformer, config: TrainConfig, result: TrainResult, base_model: str, precision: str
+) -> None:
+    """Save the model to ``result.model_dir`` with its card, configuration and file record, to a staging
+    folder first, then renamed into place."""
+    with _writing(f"the model {result.model_dir}"), staged_dir(result.model_dir) as tmp:
         model.save(str(tmp))
-        write_training_section(tmp / "README.md", config, **facts)
+        write_training_section(tmp / "README.md", config, result, base_model, precision)
         write_json(tmp / CONFIG_FILE, config.to_dict())
         record_files(tmp)
