@@ -25,10 +25,10 @@ identical once irrelevant settings are reset (InfoNCE with and without KL) appea
 each value is read as TOML (``true``, ``5e-5``), else as a plain string.
 
 Sharding: ``--shard I/N`` takes every N-th run starting at I, so shards 0/N .. N-1/N cover each run exactly
-once. Run ``clearir ablate --grid g.toml --shard 0/2`` on one machine and ``--shard 1/2`` on another, with the
-same ``--out`` on shared storage, or copy the directories together afterwards (``cp -rn b/. a/``: step records,
-rows, models and evaluations have distinct names); then ``clearir ablate --grid g.toml --report-only`` writes
-the report of every finished run.
+once. Run ``clearir ablate --grid g.toml --shard 0/2`` on one machine and ``--shard 1/2`` on another, with
+the same ``--out`` on shared storage, or copy the directories together afterwards (``cp -rn b/. a/``: step
+records, rows, models and evaluations have distinct names); then ``clearir ablate --grid g.toml
+--report-only`` writes the report of every finished run.
 """
 
 from __future__ import annotations
