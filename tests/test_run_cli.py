@@ -130,3 +130,18 @@ def test_reports_name_clear_variants() -> None:
 
     assert loss_label("clear", run.settings) == "clear (bidirectional reverse, symmetric KL)"
     assert loss_label("infonce", run.settings) == "infonce"
+
+
+@pytest.mark.parametrize(("command", "place"), [("run", "run"), ("ablate", "ablation")])
+def test_help_names_every_metric_of_the_registry_shown_there(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str, place: str
+) -> None:
+    from clearir.metrics.registry import shown_in
+
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setattr(sys, "argv", ["clearir", command, "--help"])
+    with pytest.raises(SystemExit):
+        main()
+    text = " ".join(capsys.readouterr().out.split())
+    labels = [m.label for m in shown_in(place)]
+    assert "nDCG@1" in labels and all(label in text for label in labels)

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clearir.experiment.settings import RUN_KEYS, SHARED_KEYS
+from clearir.metrics.registry import ABLATION, metric_labels
 
 _GRID_HELP = (
     "Grid file (TOML) with the tables shared (base model, evaluation), fixed (run settings) and grid (axes: "
@@ -105,3 +106,6 @@ def ablate_command(
     stdout.print(
         f"report of {len(finished.runs)} of {len(plan.runs)} runs{note}: {plan.out / HTML_FILE}", markup=False
     )
+
+
+ablate_command.__doc__ = f"{ablate_command.__doc__} Metrics tested: {metric_labels(ABLATION)}."

@@ -14,6 +14,7 @@ from clearir.errors import ClearirError
 from clearir.experiment.preset import AXES, RUN_GRID, RUN_SHARED
 from clearir.experiment.settings import DEFAULT_RUN, RunSettings, SharedSettings, setting_value
 from clearir.fields import flag_of
+from clearir.metrics.registry import RUN, metric_labels
 from clearir.training.config import LOSS_NAMES
 
 _AXIS_HELP = {
@@ -55,3 +56,4 @@ generated(
         *setting_options(SharedSettings, defaults=RUN_SHARED),
     ],
 )
+run_command.__doc__ = f"{run_command.__doc__} Metrics: {metric_labels(RUN)}."

@@ -135,6 +135,11 @@ def shown_in(place: str) -> tuple[Metric, ...]:
     return tuple(m for m in METRICS if place in m.shown_in)
 
 
+def metric_labels(place: str) -> str:
+    """The labels of the metrics shown in ``place``, comma-separated (for help texts)."""
+    return ", ".join(m.label for m in shown_in(place))
+
+
 def ranking_measures() -> tuple[str, ...]:
     """The ranking measures the evaluation computes per query: the defaults and any an entry names."""
     named = []
