@@ -18,15 +18,18 @@ def training_section(
     total: int,
     train_loss: float,
     precision: str,
+    pivot: str | None = None,
 ) -> str:
-    """Markdown: what was trained from what, and a table of every TrainConfig field."""
+    """Markdown: what was trained from what (with the rows' bridge language ``pivot`` when known), and a table
+    of every TrainConfig field."""
+    bridge = f"; bridge (pivot) language `{pivot}`" if pivot else ""
     lines = [
         "## clearir training",
         "",
         f"Trained with clearir {__version__} (`clearir train`).",
         "",
         f"- Base model: `{base_model}`",
-        f"- Training data: `{config.data}` ({rows} rows)",
+        f"- Training data: `{config.data}` ({rows} rows{bridge})",
         f"- Loss: `{config.loss_label}`",
         f"- Steps: {steps}; mean training loss {train_loss:.4f}",
         f"- Trainable parameters: {trainable:,} of {total:,}",

@@ -140,9 +140,10 @@ class ClearirTrainer(SentenceTransformerTrainer):
         return loss
 
 
-def _describe_data(model: SentenceTransformer, data: Path) -> None:
-    """Name the training data (and its languages, from the row builder's report) in the model card."""
-    name = data.name
+def _describe_data(model: SentenceTransformer, data: Path) -> str | None:
+    """Name the training data (its languages and bridge language, from the row builder's report) in the model
+    card; the bridge (pivot) language, None without a report."""
+    name, pivot = data.name, None
     report = data / REPORT_FILE
     if report.is_file():
         try:
@@ -150,9 +151,12 @@ def _describe_data(model: SentenceTransformer, data: Path) -> None:
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
             raise ClearirError(f"--data {data}: {REPORT_FILE} is not a JSON report ({exc})") from exc
         langs = list(options.get("langs", []))
-        name = f"{options.get('dataset', name)} {','.join(langs)} ({data.name})"
-        model.model_card_data.set_language(["en", *(lang for lang in langs if lang != "en")])
+        pivot = str(options.get("pivot", "en"))
+        bridge = "" if pivot == "en" else f", pivot {pivot}"
+        name = f"{options.get('dataset', name)} {','.join(langs)}{bridge} ({data.name})"
+        model.model_card_data.set_language([pivot, *(lang for lang in langs if lang != pivot)])
     model.model_card_data.train_datasets = [{"name": name}]
+    return pivot
 
 
 def _load_model(config: TrainConfig) -> tuple[str, SentenceTransformer]:
@@ -227,7 +231,7 @@ def train(
     # cards carry no widget, so skip the computation.
     model.model_card_data.set_widget_examples = lambda dataset: None
     model.model_card_data.model_name = f"{Path(base_model).name} fine-tuned with clearir ({config.loss})"
-    _describe_data(model, Path(config.data))
+    pivot = _describe_data(model, Path(config.data))
 
     questions = question_columns(columns)
     collator = ColumnLengthCollator(
@@ -300,6 +304,7 @@ def train(
             total=total,
             train_loss=train_loss,
             precision=describe(config.precision, precision),
+            pivot=pivot,
         )
     result = TrainResult(
         model_dir=model_dir,
