@@ -6,10 +6,10 @@
 ``clearir.evaluation.settings.EvalSettings``, the precision and the paired tests. A field added to one of
 those parts appears here, in ``clearir run``'s options, in ``clearir ablate``'s keys and in both reports.
 
-A setting at its default that runs made before it existed had (``pivot`` en) is left out of a run's id, so
-those runs keep their ids. A setting that does not matter for a run (``alpha``, ``beta``, ``kl`` and the CLEAR variants for anything
+A setting that does not matter for a run (``alpha``, ``beta``, ``kl`` and the CLEAR variants for anything
 but CLEAR, ``beta`` and ``symmetric_kl`` without the KL term, the ``jsd`` options for anything but ``jsd``)
-is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two.
+is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two. A setting
+added later is left out of a run's id at the value runs had before it (``pivot`` en), so they keep their ids.
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ class _RunMethods:
         return RowsSettings(**{f.name: getattr(self, f.name) for f in fields(RowsSettings)})
 
     def relevant(self) -> dict[str, Any]:
-        """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR variants,
-        the user's own data and a pivot other than English only when given, so that the paper form's, registry
-        and English-pivot runs keep their ids."""
+        """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR
+        variants, the user's own data and a pivot other than English only when given, so that the paper
+        form's, registry and English-pivot runs keep their ids."""
         values = {**asdict(self), "window": list(self.window)}  # type: ignore[call-overload]
         for name in irrelevant(self):
             del values[name]

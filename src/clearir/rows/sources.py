@@ -44,11 +44,11 @@ _LANG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 @dataclass
 class ParallelData:
-    """The records rows are built from: ``paragraphs`` is the pivot language's pool (in order); ``pairs[lang]``
-    holds ``(target question, pivot question)`` pairs in the source's order, including questions whose pivot
-    paragraph is not in the pool (they are counted as held out); ``unpaired[lang]`` counts the target
-    questions without a pivot question (none for English: every target question has one); ``split``
-    describes a held-out split."""
+    """The records rows are built from: ``paragraphs`` is the pivot language's pool (in order);
+    ``pairs[lang]`` holds ``(target question, pivot question)`` pairs in the source's order, including
+    questions whose pivot paragraph is not in the pool (they are counted as held out); ``unpaired[lang]``
+    counts the target questions without a pivot question (none for English: every target question has one);
+    ``split`` describes a held-out split."""
 
     paragraphs: list[Paragraph]
     pairs: dict[str, list[tuple[Question, Question]]]

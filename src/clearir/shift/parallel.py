@@ -149,8 +149,8 @@ def rows_texts(
         ) from exc
     if pivot != "en":
         raise ClearirError(
-            f"--rows {path}: built with pivot {pivot}, so its en_question column is not English; expected rows "
-            "built with the English pivot (SHIFT vectors point from English)"
+            f"--rows {path}: built with pivot {pivot}, so its en_question column is not English; expected "
+            "rows built with the English pivot (SHIFT vectors point from English)"
         )
     if len(row_langs) != len(rows) or not {"en_question", "lang_question"} <= set(rows.column_names):
         raise ClearirError(
