@@ -5,6 +5,7 @@ the pivot in settings, keys, labels, reports and the model card; bad pivots as o
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from clearir.rows.sources import train_source
 from clearir.rows.split import heldout_articles
 from clearir.training.config import TrainConfig
 from clearir.training.model_card import training_section
+from clearir.training.trainer import train
 from tests.cli_runner import run
 from tests.test_rows_build import raw
 
@@ -199,8 +201,25 @@ def test_run_cli_has_pivot(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_model_card_names_the_bridge() -> None:
-    facts = dict(base_model="b", rows=10, steps=1, trainable=1, total=2, train_loss=0.5, precision="fp32")
-    config = TrainConfig(data="rows", out="out")
-    assert "(10 rows; bridge (pivot) language `de`)" in training_section(config, **facts, pivot="de")
-    assert "(10 rows)" in training_section(config, **facts)
+def test_clear_trains_on_pivot_rows_and_the_card_names_the_bridge(tmp_path: Path) -> None:
+    from tests.train_data import tiny_model_dir
+
+    rows, report = build_rows("mlqa", ["ar"], num_negatives=2, max_rows=8, pivot="de")
+    save_rows(rows, report, tmp_path / "rows")
+    config = TrainConfig(
+        data=str(tmp_path / "rows"),
+        out=str(tmp_path / "run"),
+        model=str(tiny_model_dir(tmp_path / "model")),
+        num_negatives=2,
+        batch_size=4,
+        max_steps=1,
+        save_steps=1,
+        max_seq_length=32,
+        max_query_length=16,
+    )
+    result = train(config)  # the CLEAR loss takes the rows' roles, whatever their languages
+    assert result.global_step == 1 and math.isfinite(result.train_loss)
+    card = (result.model_dir / "README.md").read_text(encoding="utf-8")
+    assert "mlqa ar, pivot de (rows)" in card and "(8 rows; bridge (pivot) language `de`)" in card
+    facts = dict(base_model="b", rows=8, steps=1, trainable=1, total=2, train_loss=0.5, precision="fp32")
+    assert "(8 rows)" in training_section(config, **facts)  # rows without a build report: no bridge named
