@@ -23,8 +23,8 @@ def test_build_train_writes_rows_and_report(
     assert rows.column_names == row_columns(3) and len(rows) == 60
     report = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
     assert report["options"] | {"data_dir": None} == {
-        "dataset": "mlqa", "langs": ["de", "hi"], "num_negatives": 3, "window": [50, 100], "miner": "bm25",
-        "seed": 1, "max_rows": 30, "model": None, "data_dir": None,
+        "dataset": "mlqa", "langs": ["de", "hi"], "pivot": "en", "num_negatives": 3, "window": [50, 100],
+        "miner": "bm25", "seed": 1, "max_rows": 30, "model": None, "data_dir": None,
     }  # fmt: skip
     assert [lang["rows"] for lang in report["languages"]] == [30, 30]
     assert len((out / JSONL_FILE).read_text(encoding="utf-8").splitlines()) == 60

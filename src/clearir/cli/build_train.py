@@ -10,7 +10,7 @@ from clearir.cli import options
 from clearir.data.table import COLUMNS_SYNTAX, TABLE_FORMATS
 from clearir.rows.build import build_rows, save_rows
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, WINDOW_SYNTAX, format_window, parse_window
-from clearir.rows.sources import TRAIN_DATASETS, TRAIN_FILES_SYNTAX, train_source
+from clearir.rows.sources import DEFAULT_PIVOT, TRAIN_DATASETS, TRAIN_FILES_SYNTAX, train_source
 
 
 def build_train(
@@ -40,6 +40,12 @@ def build_train(
         None,
         "--columns",
         help=f"Column names of --train-table, as {COLUMNS_SYNTAX} (default: the role names).",
+    ),
+    pivot: str = typer.Option(
+        DEFAULT_PIVOT,
+        "--pivot",
+        help="Bridge language: the rows' query, positive and hard-negative passages are in it (another "
+        "language of --dataset, not one of --langs; your own files and tables: en only).",
     ),
     num_negatives: int = typer.Option(
         5, "--num-negatives", help="Hard negatives (and negative queries) per row."
@@ -78,6 +84,7 @@ def build_train(
             max_rows=max_rows,
             data_dir=data_dir,
             model=model,
+            pivot=pivot,
         )
         path = save_rows(rows, report, out, jsonl=jsonl, overwrite=overwrite)
     console.print(report.table())

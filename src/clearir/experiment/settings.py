@@ -8,7 +8,8 @@ those parts appears here, in ``clearir run``'s options, in ``clearir ablate``'s 
 
 A setting that does not matter for a run (``alpha``, ``beta``, ``kl`` and the CLEAR variants for anything
 but CLEAR, ``beta`` and ``symmetric_kl`` without the KL term, the ``jsd`` options for anything but ``jsd``)
-is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two.
+is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two. A setting
+added later is left out of a run's id at the value runs had before it (``pivot`` en), so they keep their ids.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from clearir.losses.clear import check_clear_options
 from clearir.metrics.significance import DEFAULT_RESAMPLES
 from clearir.precision import PRECISIONS
 from clearir.rows.settings import OWN_DATA, RowsSettings
+from clearir.rows.sources import DEFAULT_PIVOT
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 LANG_SEPARATOR = "+"
@@ -74,14 +76,17 @@ class _RunMethods:
         return RowsSettings(**{f.name: getattr(self, f.name) for f in fields(RowsSettings)})
 
     def relevant(self) -> dict[str, Any]:
-        """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR variants
-        and the user's own data only when given, so that the paper form's and registry runs keep their ids."""
+        """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR
+        variants, the user's own data and a pivot other than English only when given, so that the paper
+        form's, registry and English-pivot runs keep their ids."""
         values = {**asdict(self), "window": list(self.window)}  # type: ignore[call-overload]
         for name in irrelevant(self):
             del values[name]
         for name in (*VARIANTS, *OWN_DATA):
             if name in values and not values[name]:
                 del values[name]
+        if values["pivot"] == DEFAULT_PIVOT:
+            del values["pivot"]
         return values
 
     def train_config(self, data: str, out: str, model: str, shared: Any) -> TrainConfig:
@@ -229,7 +234,7 @@ def check_run(settings: Any, where: str) -> None:
         if not _LANG.match(lang) or lang == "en":
             raise ClearirError(
                 f"{where}: langs {settings.langs!r}: expected target languages such as de or de+ar "
-                "(English is the pivot language)"
+                "(English is a bridge language, never a trained one)"
             )
     if settings.rows.own_data:
         try:
@@ -250,6 +255,10 @@ def check_run(settings: Any, where: str) -> None:
                 )
     if len(set(langs)) != len(langs):
         raise ClearirError(f"{where}: langs {settings.langs!r}: a language is repeated")
+    try:
+        settings.rows.source.check_pivot(settings.pivot, langs, option="pivot")
+    except ClearirError as exc:
+        raise ClearirError(f"{where}: {exc}") from exc
     if settings.miner not in MINERS:
         raise ClearirError(f"{where}: miner {settings.miner!r}: expected one of {', '.join(MINERS)}")
     lo, hi = parse_window(list(settings.window), f"{where}: window")

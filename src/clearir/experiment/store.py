@@ -35,6 +35,7 @@ from clearir.metrics.registry import ABLATION, metric, shown_in
 from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
 from clearir.report.results import ENGLISH, SHIFT_SUFFIX
+from clearir.rows.sources import DEFAULT_PIVOT
 from clearir.shift import ShiftSettings
 
 LAYOUT_FILE = "experiment.json"
@@ -112,6 +113,8 @@ def rows_key(run: Run, base_key: str) -> str:
     ]
     if s.rows.own_data:
         settings.append([s.train_files, s.train_table, s.train_columns])
+    if s.pivot != DEFAULT_PIVOT:  # named only when not English, so English-pivot rows keep their keys
+        settings.append({"pivot": s.pivot})
     return step_key("rows", settings, base_key if s.miner == "dense" else None)
 
 

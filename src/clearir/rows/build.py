@@ -1,17 +1,21 @@
 """Build CLEAR training rows from parallel QA records and save them: MLQA-R, XQuAD's train articles, or the
 user's SQuAD files or table (:mod:`clearir.rows.sources`).
 
-For each target language L, one row per English question that has a parallel L question:
+The rows are bridged by a pivot language B: English by default (the paper's), or any other language of a
+registry dataset (``pivot``; its files are parallel by question id). For each target language L, one row per
+B question that has a parallel L question:
 
-- ``en_question``: the English question; ``paragraphs``: its English paragraph (the positive);
-- ``neg_1..n``: English paragraphs mined for the English question from the rank window (see
+- ``en_question``: the B question; ``paragraphs``: its B paragraph (the positive);
+- ``neg_1..n``: B paragraphs mined for the B question from the rank window (see
   :mod:`clearir.rows.mining`), never the positive nor a paragraph with the same text (whitespace collapsed);
 - ``lang_question``: the L question;
-- ``neg_query_k``: an L question of ``neg_k``, i.e. the L translation of an English question on that paragraph
+- ``neg_query_k``: an L question of ``neg_k``, i.e. the L translation of a B question on that paragraph
   (a different text from ``lang_question``).
 
-Only paragraphs that hold such an L question may be picked as negatives; ranks still count every paragraph of
-the English pool, so a window means the same hardness whatever the language's coverage. A row whose window
+The column names are roles, kept whatever the pivot (``en_question`` is the pivot's query), so the losses
+take pivot rows unchanged; the build report records the pivot. Only paragraphs that hold such an L question
+may be picked as negatives; ranks still count every paragraph of the B pool, so a window means the same
+hardness whatever the language's coverage. A row whose window
 holds fewer than n pickable paragraphs is dropped and counted (``too_few_negatives``); it is never padded with
 easier negatives. Randomness (which pickable negatives, which L question of a negative, ``max_rows`` and the
 final shuffle) comes from generators seeded by ``(seed, language, question id)``, so a row does not depend on
@@ -42,7 +46,7 @@ from clearir.errors import ClearirError
 from clearir.files import staged_dir
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, clip_window, mine_negatives, score_bm25, score_dense
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport, LanguageStats, RowMeta
-from clearir.rows.sources import TrainSource, registry_data_dir, train_source
+from clearir.rows.sources import DEFAULT_PIVOT, TrainSource, registry_data_dir, train_source
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -60,13 +64,13 @@ def row_columns(num_negatives: int) -> list[str]:
 
 @dataclass(frozen=True)
 class _Pool:
-    """The English paragraphs negatives come from, and each English question's scores over them."""
+    """The pivot-language paragraphs negatives come from, and each pivot question's scores over them."""
 
     paragraphs: list[Paragraph]
     index_of: dict[str, int]
     same_text: dict[str, list[int]]  # whitespace-collapsed text -> indices of the paragraphs with it
     scores: np.ndarray
-    score_row: dict[str, int]  # English question id -> row of ``scores``
+    score_row: dict[str, int]  # pivot question id -> row of ``scores``
 
     def excluded(self, positive: int) -> list[int]:
         """The positive and every paragraph with the same text."""
@@ -83,6 +87,7 @@ def build_rows(
     max_rows: int | None = None,
     data_dir: str | Path | None = None,
     model: str | Path | SentenceTransformer | None = None,
+    pivot: str = DEFAULT_PIVOT,
 ) -> tuple[Dataset, BuildReport]:
     """CLEAR training rows for ``langs`` from ``dataset``, and the build's report.
 
@@ -90,27 +95,30 @@ def build_rows(
     :class:`~clearir.rows.sources.TrainSource` (SQuAD files, a table); ``langs`` defaults to every target
     language of files or a table. ``miner`` ranks the negatives: ``bm25`` or ``dense``; ``model`` (a name, a
     path or a loaded SentenceTransformer; default: the built base model) is used only by the ``dense`` miner.
-    ``max_rows`` caps the rows of each language. Raises ClearirError for bad options or input, or when no row
-    can be built.
+    ``max_rows`` caps the rows of each language. ``pivot`` is the bridge language (see the module doc). Raises
+    ClearirError for bad options or input, or when no row can be built.
     """
     started = time.perf_counter()
     source = train_source(dataset=dataset) if isinstance(dataset, str) else dataset
     langs = source.check_langs(langs)
+    source.check_pivot(pivot, langs)
     _check_options(num_negatives, window, miner, max_rows)
-    data, langs = source.load(langs, data_dir)
+    data, langs = source.load(langs, data_dir, pivot)
     paragraphs = data.paragraphs
     in_pool = {p.id for p in paragraphs}
     pairs_of: dict[str, list[tuple[Question, Question]]] = {}
     stats: list[LanguageStats] = []
     for lang in langs:
         pairs = data.pairs[lang]
-        pairs_of[lang] = [(q, en) for q, en in pairs if en.paragraph_id in in_pool]
-        asked = {en.paragraph_id for _, en in pairs_of[lang]}
-        stats.append(LanguageStats(lang, len(pairs), len(pairs) - len(pairs_of[lang]), len(asked)))
+        pairs_of[lang] = [(q, b) for q, b in pairs if b.paragraph_id in in_pool]
+        asked = {b.paragraph_id for _, b in pairs_of[lang]}
+        held = len(pairs) - len(pairs_of[lang])
+        unpaired = data.unpaired.get(lang, 0)
+        stats.append(LanguageStats(lang, len(pairs), held, len(asked), unpaired=unpaired))
     loaded = time.perf_counter()
 
-    english_questions = list({en.id: en for pairs in pairs_of.values() for _, en in pairs}.values())
-    pool = _score(paragraphs, english_questions, miner if num_negatives else None, model)
+    pivot_questions = list({b.id: b for pairs in pairs_of.values() for _, b in pairs}.values())
+    pool = _score(paragraphs, pivot_questions, miner if num_negatives else None, model)
     scored = time.perf_counter()
 
     built: list[tuple[list[str], RowMeta]] = []
@@ -126,7 +134,8 @@ def build_rows(
         built += rows_of_lang
     if not built:
         raise ClearirError(
-            f"no training rows for {source.name} {','.join(langs)}: every question was dropped "
+            f"no training rows for {source.name} {','.join(langs)}{_bridged(pivot)}: every question was "
+            "dropped "
             f"({_drops(stats)}); try a wider --window or fewer --num-negatives"
         )
     built = [built[i] for i in _rng(seed, "shuffle").permutation(len(built))]
@@ -141,6 +150,7 @@ def build_rows(
         options={
             **source.options(),
             "langs": langs,
+            "pivot": pivot,
             "num_negatives": num_negatives,
             "window": list(window),
             "miner": miner,
@@ -200,9 +210,9 @@ def _language_rows(
     stats: LanguageStats,
 ) -> list[tuple[list[str], RowMeta]]:
     """The rows of one language (values in column order, provenance), counting built and dropped rows."""
-    questions_on: dict[int, list[Question]] = {}  # English paragraph index -> its questions in ``lang``
-    for q, en in pairs:
-        questions_on.setdefault(pool.index_of[en.paragraph_id], []).append(q)
+    questions_on: dict[int, list[Question]] = {}  # pivot paragraph index -> its questions in ``lang``
+    for q, b in pairs:
+        questions_on.setdefault(pool.index_of[b.paragraph_id], []).append(q)
     has_question = np.zeros(len(pool.paragraphs), dtype=bool)
     has_question[list(questions_on)] = True
     paragraphs_asking: dict[str, set[int]] = {}
@@ -211,15 +221,15 @@ def _language_rows(
             paragraphs_asking.setdefault(q.text, set()).add(i)
 
     built: list[tuple[list[str], RowMeta]] = []
-    for q, en in pairs:
+    for q, b in pairs:
         rng = _rng(seed, lang, q.id)
-        positive = pool.index_of[en.paragraph_id]
+        positive = pool.index_of[b.paragraph_id]
         eligible = has_question
         if clash := paragraphs_asking.get(q.text):  # a paragraph whose only L questions repeat this text
             eligible = has_question.copy()
             for i in clash:
                 eligible[i] = any(other.text != q.text for other in questions_on[i])
-        scores = pool.scores[pool.score_row[en.id]]
+        scores = pool.scores[pool.score_row[b.id]]
         negatives = mine_negatives(scores, pool.excluded(positive), eligible, window, num_negatives, rng)
         if negatives is None:
             stats.dropped[TOO_FEW_NEGATIVES] = stats.dropped.get(TOO_FEW_NEGATIVES, 0) + 1
@@ -230,7 +240,7 @@ def _language_rows(
             neg_queries.append(options[int(rng.integers(len(options)))])
         paragraphs = pool.paragraphs
         values = [
-            en.text,
+            b.text,
             paragraphs[positive].text,
             *(paragraphs[n.index].text for n in negatives),
             q.text,
@@ -328,6 +338,10 @@ def _rng(seed: int, *parts: str) -> np.random.Generator:
 
 def _normalize(text: str) -> str:
     return " ".join(text.split())
+
+
+def _bridged(pivot: str) -> str:
+    return "" if pivot == DEFAULT_PIVOT else f" (pivot {pivot})"
 
 
 def _drops(stats: list[LanguageStats]) -> str:

@@ -29,17 +29,19 @@ class RowMeta:
 class LanguageStats:
     """Counts for one target language.
 
-    ``questions``: questions of the language with an English parallel; ``heldout``: those left out because
-    their article is held out for evaluation (XQuAD); ``negative_paragraphs``: English paragraphs of the pool
-    holding at least one question of the language (the paragraphs negatives may come from); ``built``: rows
-    mined; ``dropped``: rows not built, by reason; ``capped``: built rows left out by ``max_rows``; ``rows``:
-    kept.
+    ``questions``: questions of the language with a parallel in the pivot language (English by default);
+    ``heldout``: those left out because their article is held out for evaluation (XQuAD);
+    ``negative_paragraphs``: pivot paragraphs of the pool holding at least one question of the language (the
+    paragraphs negatives may come from); ``unpaired``: questions of the language without a pivot parallel,
+    left out (MLQA-R with a pivot other than English); ``built``: rows mined; ``dropped``: rows not built, by
+    reason; ``capped``: built rows left out by ``max_rows``; ``rows``: kept.
     """
 
     lang: str
     questions: int
     heldout: int
     negative_paragraphs: int
+    unpaired: int = 0
     built: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     capped: int = 0
@@ -90,17 +92,21 @@ class BuildReport:
         o = self.options
         lo, hi = self.window_used
         table = Table(
-            title=f"{o['dataset']} {','.join(o['langs'])}: {self.num_rows} rows, {o['num_negatives']} "
-            f"negatives each ({o['miner']}, ranks {lo}:{hi} of {self.pool} paragraphs, seed {o['seed']})",
+            title=f"{o['dataset']} {','.join(o['langs'])}, pivot {o['pivot']}: {self.num_rows} rows, "
+            f"{o['num_negatives']} negatives each ({o['miner']}, ranks {lo}:{hi} of {self.pool} paragraphs, "
+            f"seed {o['seed']})",
             caption=", ".join(f"{name} {seconds:.1f}" for name, seconds in self.timings.items()),
         )
+        unpaired = any(s.unpaired for s in self.languages)  # a column only when a pivot left some out
         drops = [f"dropped: {reason.replace('_', ' ')}" for reason in DROP_REASONS]
         table.add_column("lang")
-        for header in ["questions", "held out", "neg. paragraphs", *drops, "capped", "rows"]:
+        headers = ["questions", *(["no pivot"] if unpaired else []), "held out", "neg. paragraphs"]
+        for header in [*headers, *drops, "capped", "rows"]:
             table.add_column(header, justify="right")
         for s in self.languages:
             counts = [
                 s.questions,
+                *([s.unpaired] if unpaired else []),
                 s.heldout,
                 s.negative_paragraphs,
                 *(s.dropped.get(r, 0) for r in DROP_REASONS),
@@ -108,7 +114,11 @@ class BuildReport:
             table.add_row(s.lang, *map(str, [*counts, s.capped, s.rows]))
         if len(self.languages) > 1:
             dropped = self.dropped()
-            counts = [sum(s.questions for s in self.languages), sum(s.heldout for s in self.languages)]
+            counts = [
+                sum(s.questions for s in self.languages),
+                *([sum(s.unpaired for s in self.languages)] if unpaired else []),
+                sum(s.heldout for s in self.languages),
+            ]
             table.add_row(
                 "all",
                 *map(str, counts),

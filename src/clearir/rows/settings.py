@@ -1,4 +1,4 @@
-"""How a run's training rows are made: source, rows per language, mining window and miner (the settings
+"""How a run's training rows are made: source, pivot, rows per language, mining window and miner (the settings
 ``clearir run`` and ``clearir ablate`` take; ``num_negatives`` and ``seed`` are the training's)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from clearir.rows.build import build_rows, save_rows
 from clearir.rows.mining import DEFAULT_WINDOW, MINERS, WINDOW_SYNTAX
 from clearir.rows.sources import (
     DEFAULT_DATASET,
+    DEFAULT_PIVOT,
     TRAIN_DATASETS,
     TRAIN_FILES_SYNTAX,
     TrainSource,
@@ -35,6 +36,11 @@ class RowsSettings:
         None,
         f"Column names of --train-table, as {COLUMNS_SYNTAX} (default: the role names).",
         flag="--columns",
+    )
+    pivot: str = setting(
+        DEFAULT_PIVOT,
+        "Bridge language of the rows: its query, passages and hard negatives (default English, the paper's; "
+        "another language of the dataset, not a trained one).",
     )
     max_rows: int | None = setting(500, "Training rows per language (0: all).")
     window: tuple[int, int] = setting(
@@ -71,6 +77,7 @@ def write_rows(
         max_rows=settings.max_rows,
         data_dir=data_dir,
         model=str(model),
+        pivot=settings.pivot,
     )
     save_rows(rows, report, out, overwrite=True)
     return len(rows)

@@ -1,7 +1,9 @@
 """Where training rows come from: parallel (question, paragraph) records from any source.
 
-A source gives the English paragraphs negatives are mined from (the pool) and, per target language, its
-questions paired with their English questions (same id). Three kinds:
+A source gives the pivot-language paragraphs negatives are mined from (the pool) and, per target language, its
+questions paired with their pivot-language questions (same id). The pivot (bridge) language is English by
+default, the paper's; a registry dataset may take any other of its languages (its files are parallel by
+question id), the user's files and tables only English. Three kinds:
 
 - a registry dataset (``mlqa``, ``xquad``; XQuAD's held-out articles leave the pool, see
   :mod:`clearir.rows.split`);
@@ -30,6 +32,7 @@ from clearir.rows.split import XQUAD_HELDOUT_FRACTION, heldout_articles
 
 TRAIN_DATASETS = ("mlqa", "xquad")
 DEFAULT_DATASET = "mlqa"
+DEFAULT_PIVOT = "en"
 FILES = "files"
 TABLE = "table"
 TRAIN_FILES_SYNTAX = (
@@ -41,13 +44,16 @@ _LANG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 @dataclass
 class ParallelData:
-    """The records rows are built from: ``paragraphs`` is the English pool (in order); ``pairs[lang]`` holds
-    ``(target question, English question)`` pairs in the source's order, including questions whose English
-    paragraph is not in the pool (they are counted as held out); ``split`` describes a held-out split."""
+    """The records rows are built from: ``paragraphs`` is the pivot language's pool (in order);
+    ``pairs[lang]`` holds ``(target question, pivot question)`` pairs in the source's order, including
+    questions whose pivot paragraph is not in the pool (they are counted as held out); ``unpaired[lang]``
+    counts the target questions without a pivot question (none for English: every target question has one);
+    ``split`` describes a held-out split."""
 
     paragraphs: list[Paragraph]
     pairs: dict[str, list[tuple[Question, Question]]]
     split: dict[str, Any] | None = None
+    unpaired: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,11 +110,37 @@ class TrainSource:
             return langs or targets
         return langs
 
-    def load(self, langs: list[str], data_dir: str | Path | None = None) -> tuple[ParallelData, list[str]]:
+    def check_pivot(self, pivot: str, langs: Sequence[str], option: str = "--pivot") -> None:
+        """``pivot`` can bridge ``langs`` (as :meth:`check_langs` returns them): a language of the registry
+        dataset other than the trained ones; English for the user's files or table. ``option`` names the
+        setting in the message (``--pivot``, or a grid's ``pivot``)."""
+        if self.dataset is None:
+            if pivot != DEFAULT_PIVOT:
+                given = "--train-files" if self.files else "--train-table"
+                raise ClearirError(
+                    f"{option} {pivot}: {given} is joined through English, the only pivot of your own data; "
+                    f"expected {option} en (or a registry dataset: {', '.join(TRAIN_DATASETS)})"
+                )
+            return
+        known = dataset_spec(self.dataset).languages
+        if pivot not in known:
+            raise ClearirError(
+                f"{option} {pivot!r}: not a language of {self.dataset}; expected one of {', '.join(known)}"
+            )
+        if pivot in langs:
+            raise ClearirError(
+                f"{option} {pivot}: is also a training language ({','.join(langs)}); expected a bridge "
+                f"language other than the trained ones (default: {DEFAULT_PIVOT})"
+            )
+
+    def load(
+        self, langs: list[str], data_dir: str | Path | None = None, pivot: str = DEFAULT_PIVOT
+    ) -> tuple[ParallelData, list[str]]:
         """Read the source: its records and the target languages to build (``langs`` as
-        :meth:`check_langs` returns them; empty for a table: all of its languages)."""
+        :meth:`check_langs` returns them; empty for a table: all of its languages), bridged by ``pivot``
+        (checked by :meth:`check_pivot`)."""
         if self.dataset is not None:
-            return _registry(self.dataset, langs, data_dir), langs
+            return _registry(self.dataset, langs, data_dir, pivot), langs
         if self.files:
             paths = dict(self.files)
             english = read_squad(paths["en"], FILES, "en")
@@ -130,21 +162,29 @@ class TrainSource:
         return ParallelData(table.english, {lang: table.pairs[lang] for lang in chosen}), chosen
 
 
-def _registry(dataset: str, langs: list[str], data_dir: str | Path | None) -> ParallelData:
+def _registry(dataset: str, langs: list[str], data_dir: str | Path | None, pivot: str) -> ParallelData:
+    """A registry dataset bridged by ``pivot``. Every target question has an English one (strict join); with
+    another pivot, target questions without a pivot question (MLQA-R's languages hold different subsets of
+    the English questions) are left out and counted. XQuAD's held-out articles are named by the English
+    titles, and leave the pool in any pivot (its paragraphs share their keys across languages)."""
     english = load_corpus(dataset, "en", data_dir)
-    paragraphs, split = english.paragraphs, None
+    bridge = english if pivot == DEFAULT_PIVOT else load_corpus(dataset, pivot, data_dir)
+    paragraphs, split = bridge.paragraphs, None
     if dataset == "xquad":
         heldout = heldout_articles(p.title for p in english.paragraphs)
-        paragraphs = [p for p in english.paragraphs if p.title not in heldout]
+        heldout_keys = {p.key for p in english.paragraphs if p.title in heldout}
+        paragraphs = [p for p in bridge.paragraphs if p.key not in heldout_keys]
         split = {
             "heldout_fraction": XQUAD_HELDOUT_FRACTION,
             "heldout_articles": sorted(heldout),
-            "train_articles": sorted({p.title for p in paragraphs}),
+            "train_articles": sorted({p.title for p in english.paragraphs if p.title not in heldout}),
         }
-    pairs = {
-        lang: parallel_pairs(load_corpus(dataset, lang, data_dir), english, strict=True) for lang in langs
-    }
-    return ParallelData(paragraphs, pairs, split)
+    pairs, unpaired = {}, {}
+    for lang in langs:
+        corpus = load_corpus(dataset, lang, data_dir)
+        pairs[lang] = parallel_pairs(corpus, bridge, strict=pivot == DEFAULT_PIVOT)
+        unpaired[lang] = len(corpus.questions) - len(pairs[lang])
+    return ParallelData(paragraphs, pairs, split, unpaired)
 
 
 def registry_data_dir(source: TrainSource, data_dir: str | Path | None) -> str | None:

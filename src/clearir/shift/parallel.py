@@ -140,11 +140,18 @@ def rows_texts(
     rows = load_rows(path)
     report = path / REPORT_FILE
     try:
-        row_langs = [meta["lang"] for meta in json.loads(report.read_text(encoding="utf-8"))["rows"]]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        built = json.loads(report.read_text(encoding="utf-8"))
+        row_langs = [meta["lang"] for meta in built["rows"]]
+        pivot = built["options"].get("pivot", "en")
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ClearirError(
             f"{report}: cannot read the rows' languages ({exc}); expected a build report"
         ) from exc
+    if pivot != "en":
+        raise ClearirError(
+            f"--rows {path}: built with pivot {pivot}, so its en_question column is not English; expected "
+            "rows built with the English pivot (SHIFT vectors point from English)"
+        )
     if len(row_langs) != len(rows) or not {"en_question", "lang_question"} <= set(rows.column_names):
         raise ClearirError(
             f"--rows {path}: expected rows with en_question and lang_question and one build-report entry each"

@@ -124,9 +124,10 @@ class ClearirTrainer(SentenceTransformerTrainer):
         return loss
 
 
-def _describe_data(model: SentenceTransformer, data: Path) -> None:
-    """Name the training data (and its languages, from the row builder's report) in the model card."""
-    name = data.name
+def _describe_data(model: SentenceTransformer, data: Path) -> str | None:
+    """Name the training data (its languages and bridge language, from the row builder's report) in the model
+    card; the bridge (pivot) language, None without a report."""
+    name, pivot = data.name, None
     report = data / REPORT_FILE
     if report.is_file():
         try:
@@ -134,9 +135,12 @@ def _describe_data(model: SentenceTransformer, data: Path) -> None:
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
             raise ClearirError(f"--data {data}: {REPORT_FILE} is not a JSON report ({exc})") from exc
         langs = list(options.get("langs", []))
-        name = f"{options.get('dataset', name)} {','.join(langs)} ({data.name})"
-        model.model_card_data.set_language(["en", *(lang for lang in langs if lang != "en")])
+        pivot = str(options.get("pivot", "en"))
+        bridge = "" if pivot == "en" else f", pivot {pivot}"
+        name = f"{options.get('dataset', name)} {','.join(langs)}{bridge} ({data.name})"
+        model.model_card_data.set_language([pivot, *(lang for lang in langs if lang != pivot)])
     model.model_card_data.train_datasets = [{"name": name}]
+    return pivot
 
 
 def _load_model(config: TrainConfig) -> tuple[str, SentenceTransformer]:
@@ -211,7 +215,7 @@ def train(
     # cards carry no widget, so skip the computation.
     model.model_card_data.set_widget_examples = lambda dataset: None
     model.model_card_data.model_name = f"{Path(base_model).name} fine-tuned with clearir ({config.loss})"
-    _describe_data(model, Path(config.data))
+    pivot = _describe_data(model, Path(config.data))
 
     questions = question_columns(columns)
     collator = ColumnLengthCollator(
@@ -285,7 +289,7 @@ def train(
         resumed_from=resume_from,
     )
     if trainer.is_world_process_zero():
-        _save_model(model, config, result, base_model, describe(config.precision, precision))
+        _save_model(model, config, result, base_model, describe(config.precision, precision), pivot)
         write_json(
             out / RESULT_FILE, {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()}
         )
@@ -342,12 +346,17 @@ def _finished(out: Path) -> TrainResult | None:
 
 
 def _save_model(
-    model: SentenceTransformer, config: TrainConfig, result: TrainResult, base_model: str, precision: str
+    model: SentenceTransformer,
+    config: TrainConfig,
+    result: TrainResult,
+    base_model: str,
+    precision: str,
+    pivot: str | None,
 ) -> None:
     """Save the model to ``result.model_dir`` with its card, configuration and file record, to a staging
     folder first, then renamed into place."""
     with _writing(f"the model {result.model_dir}"), staged_dir(result.model_dir) as tmp:
         model.save(str(tmp))
-        write_training_section(tmp / "README.md", config, result, base_model, precision)
+        write_training_section(tmp / "README.md", config, result, base_model, precision, pivot)
         write_json(tmp / CONFIG_FILE, config.to_dict())
         record_files(tmp)
