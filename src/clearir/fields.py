@@ -15,16 +15,18 @@ from typing import Any, Literal
 
 from clearir.errors import ClearirError
 
-Kind = Literal["int", "count", "float", "bool", "str", "window", "list"]
+Kind = Literal["int", "count", "float", "bool", "switch", "str", "window", "list", "repeat"]
 
 EXPECTED: dict[str, str] = {
     "int": "an integer",
     "count": "an integer (0: none)",
     "float": "a number",
     "bool": "true or false",
+    "switch": "true or false (on the command line: the flag alone, no --no- form)",
     "str": "a string",
     "window": 'a rank window: [LO, HI] or "LO:HI"',
     "list": 'a list of strings or one comma-separated string, e.g. ["xquad"]',
+    "repeat": "a list of strings (on the command line: the option repeated)",
 }
 
 # The default of a setting that has none: the field is required (and so is its command-line option).
@@ -81,13 +83,13 @@ def coerce(kind: str, value: Any, where: str) -> Any:
         return None if kind == "count" and value == 0 else value
     if kind == "float" and (is_int or isinstance(value, float)):
         return float(value)
-    if kind == "bool" and isinstance(value, bool):
+    if kind in ("bool", "switch") and isinstance(value, bool):
         return value
     if kind == "str" and isinstance(value, str) and value.strip():
         return value.strip()
     if kind == "window" and isinstance(value, str | list | tuple):
         return parse_window(value if isinstance(value, str) else list(value), where)
-    if kind == "list":
+    if kind in ("list", "repeat"):
         items = value.split(",") if isinstance(value, str) else value
         if isinstance(items, list | tuple) and all(isinstance(item, str) for item in items):
             return tuple(item.strip() for item in items if item.strip())

@@ -3,70 +3,64 @@ statistics."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Any
 
-import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearir.cli.options import generated, setting_options
 from clearir.experiment.settings import RUN_KEYS, SHARED_KEYS
+from clearir.fields import setting
 from clearir.metrics.registry import ABLATION, metric_labels
 
 _GRID_HELP = (
     "Grid file (TOML) with the tables shared (base model, evaluation), fixed (run settings) and grid (axes: "
     "lists of values; several grid tables are joined). See bench/ablation/grid_small.toml."
 )
+_VARY_HELP = (
+    "An axis KEY=V1,V2 (repeatable; replaces the file's axis), e.g. loss=infonce,clear. "
+    f"Run settings: {', '.join(RUN_KEYS)}."
+)
+_SET_HELP = (
+    "A fixed run setting or shared setting KEY=VALUE (repeatable), e.g. steps=8. "
+    f"Shared settings: {', '.join(SHARED_KEYS)}."
+)
+_SHARD_HELP = "Run only shard I/N of the grid (every N-th run from I); shards 0/N..N-1/N cover each run once."
 
 
-def ablate_command(
-    grid: str = typer.Option(None, "--grid", help=_GRID_HELP),
-    vary: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--vary",
-            help=f"An axis KEY=V1,V2 (repeatable; replaces the file's axis), e.g. loss=infonce,clear. "
-            f"Run settings: {', '.join(RUN_KEYS)}.",
-        ),
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            help=f"A fixed run setting or shared setting KEY=VALUE (repeatable), e.g. steps=8. Shared "
-            f"settings: {', '.join(SHARED_KEYS)}.",
-        ),
-    ] = None,
-    out: str = typer.Option(
-        None, "--out", help="Experiment directory (default: the grid's, else runs/ablation)."
-    ),
-    model: str = typer.Option(
-        None, "--model", help="Base model directory (default: the built default model)."
-    ),
-    shard: str = typer.Option(
-        "0/1",
-        "--shard",
-        help="Run only shard I/N of the grid (every N-th run from I); shards 0/N..N-1/N cover each run once.",
-        show_default=True,
-    ),
-    report_only: bool = typer.Option(
-        False, "--report-only", help="Train nothing: write the report of every finished run (merges shards)."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="List the runs (and their shard) and stop."),
-) -> None:
+@dataclass(frozen=True)
+class AblateOptions:
+    """``clearir ablate``'s options, in the order ``--help`` lists them."""
+
+    grid: str | None = setting(None, _GRID_HELP)
+    vary: list[str] | None = setting(None, _VARY_HELP, kind="repeat")
+    set_: list[str] | None = setting(None, _SET_HELP, flag="--set", kind="repeat")
+    out: str | None = setting(None, "Experiment directory (default: the grid's, else runs/ablation).")
+    model: str | None = setting(None, "Base model directory (default: the built default model).")
+    shard: str = setting("0/1", _SHARD_HELP)
+    report_only: bool = setting(
+        False, "Train nothing: write the report of every finished run (merges shards).", kind="switch"
+    )
+    dry_run: bool = setting(False, "List the runs (and their shard) and stop.", kind="switch")
+
+
+def ablate_command(**values: Any) -> None:
     """Fine-tune one model per run of a grid (loss and its weights, optimisation, frozen parts, languages,
     seeds), evaluate each like `clearir run`, and report paired tests against the base model and between
     settings (mean ± std over seeds, Holm-corrected p-values, plain verdicts) in --out. Finished runs,
     training rows and base-model embeddings are reused; run shards on several machines, then --report-only."""
+    o = AblateOptions(**values)
     from clearir.experiment.grid import load_plan, parse_shard
     from clearir.experiment.store import check_layout, load_finished
 
-    plan = load_plan(grid, vary or [], set_ or [], out, model)
-    index, count = parse_shard(shard)
+    plan = load_plan(o.grid, o.vary or [], o.set_ or [], o.out, o.model)
+    index, count = parse_shard(o.shard)
     stdout = Console(soft_wrap=True)
     if not stdout.is_terminal:
         stdout = Console(soft_wrap=True, width=160)
-    if dry_run:
+    if o.dry_run:
         if plan.out.is_dir() and any(plan.out.iterdir()):
             check_layout(plan.out)
         done = load_finished(plan, required=False).runs
@@ -83,7 +77,7 @@ def ablate_command(
             )
         stdout.print(table)
         return
-    if not report_only:
+    if not o.report_only:
         from clearir.experiment.runner import run_experiment
 
         outcome = run_experiment(plan, (index, count), Console(stderr=True))
@@ -108,4 +102,5 @@ def ablate_command(
     )
 
 
+generated(ablate_command, setting_options(AblateOptions))
 ablate_command.__doc__ = f"{ablate_command.__doc__} Metrics tested: {metric_labels(ABLATION)}."

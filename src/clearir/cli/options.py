@@ -1,31 +1,45 @@
-"""The option shapes several ``clearir`` commands share (model, encoding, data directory, a command group's
-settings), the comma-separated list syntax, and the options generated from a settings model's fields
-(``clearir run``, ``clearir train``), written once."""
+"""The options several ``clearir`` commands share (model, encoding, data directory), a command group's
+settings, the comma-separated list syntax, and every command's options generated from a settings dataclass's
+fields (default, help and flag: :func:`clearir.fields.setting`), written once."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from clearir.config import DATA_DIR_HELP
+from clearir.config import DATA_DIR_HELP, home_dir
 from clearir.errors import ClearirError
-from clearir.fields import field_kind, flag_of, help_of, shown
+from clearir.fields import field_kind, flag_of, help_of, setting, shown
 from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP
 
-MODEL = typer.Option(None, "--model", help="Model directory or name (default: the built default model).")
 DATA_DIR = typer.Option(None, "--data-dir", help=DATA_DIR_HELP)
-BATCH_SIZE = typer.Option(32, "--batch-size", help="Texts per forward pass.")
-MAX_SEQ_LENGTH = typer.Option(
-    None, "--max-seq-length", help="Token limit per text (default: the model's own)."
-)
-CACHE = typer.Option(
-    True, "--cache/--no-cache", help="Reuse embeddings from the on-disk cache in $CLEARIR_HOME/embeddings."
-)
-PRECISION = typer.Option(DEFAULT_PRECISION, "--precision", help=f"Encoding precision: {PRECISION_HELP}")
+
+# The settings several commands' option dataclasses share: name -> (default, help, kind).
+_SHARED: dict[str, tuple[Any, str, str | None]] = {
+    "model": (None, "Model directory or name (default: the built default model).", None),
+    "data_dir": (None, DATA_DIR_HELP, None),
+    "batch_size": (32, "Texts per forward pass.", None),
+    "max_seq_length": (None, "Token limit per text (default: the model's own).", "int"),
+    "cache": (True, "Reuse embeddings from the on-disk cache in $CLEARIR_HOME/embeddings.", None),
+    "precision": (DEFAULT_PRECISION, f"Encoding precision: {PRECISION_HELP}", None),
+}
+
+
+def shared(name: str) -> Any:
+    """The dataclass field of the shared setting ``name`` (``model``, ``data_dir``, ``batch_size``,
+    ``max_seq_length``, ``cache``, ``precision``); a field belongs to one class, so each call makes one."""
+    default, text, kind = _SHARED[name]
+    return setting(default, text, kind=kind)  # type: ignore[arg-type]
+
+
+def embedding_cache(cache: bool) -> Path | None:
+    """The embedding cache ``--cache`` turns on: $CLEARIR_HOME/embeddings; None with ``--no-cache``."""
+    return home_dir() / "embeddings" if cache else None
 
 
 def group(help: str) -> typer.Typer:
@@ -43,13 +57,23 @@ def split_list(value: str | None, option: str) -> list[str] | None:
     return items
 
 
-_TYPES = {"int": int, "count": int, "float": float, "bool": bool, "str": str, "window": str, "list": str}
+_TYPES = {
+    "int": int,
+    "count": int,
+    "float": float,
+    "bool": bool,
+    "switch": bool,
+    "str": str,
+    "window": str,
+    "list": str,
+    "repeat": list[str],
+}
 
 
 def option(name: str, default: Any, help: str, flag: str, kind: str) -> inspect.Parameter:
     """The keyword parameter ``name`` of a generated command: option ``flag`` for a setting of ``kind``
-    (a bool gets its ``--no-`` form unless ``flag`` names both), its default as the command line writes it
-    (``MISSING``: required)."""
+    (a bool gets its ``--no-`` form unless ``flag`` names both; a switch has none), its default as the
+    command line writes it (``MISSING``: required)."""
     if kind == "bool" and "/" not in flag:
         flag = f"{flag}/--no-{flag[2:]}"
     value = ... if default is MISSING else shown(kind, default)
@@ -62,15 +86,21 @@ def setting_options(
     defaults: Mapping[str, Any] | None = None,
     helps: Mapping[str, str] | None = None,
     skip: Collection[str] = (),
+    *,
+    only: Collection[str] | None = None,
+    flags: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
 ) -> list[inspect.Parameter]:
-    """One option per field of the settings dataclass ``cls`` but those in ``skip``, with the field's default,
-    help and flag (:func:`clearir.fields.setting`) unless ``defaults`` or ``helps`` name another."""
-    defaults, helps = defaults or {}, helps or {}
+    """One option per field of the settings dataclass ``cls`` (those in ``only`` when given) but those in
+    ``skip``, with the field's default, help, flag and kind (:func:`clearir.fields.setting`) unless
+    ``defaults``, ``helps``, ``flags`` or ``kinds`` name another."""
+    defaults, helps, flags, kinds = defaults or {}, helps or {}, flags or {}, kinds or {}
     params = []
     for f in fields(cls):
-        if f.name not in skip:
+        if f.name not in skip and (only is None or f.name in only):
             default, text = defaults.get(f.name, f.default), helps.get(f.name, help_of(f))
-            params.append(option(f.name, default, text, flag_of(f), field_kind(cls, f)))
+            flag, kind = flags.get(f.name, flag_of(f)), kinds.get(f.name, field_kind(cls, f))
+            params.append(option(f.name, default, text, flag, kind))
     return params
 
 

@@ -44,7 +44,15 @@ from clearir.config import resolve_model
 from clearir.data.records import Paragraph, Question
 from clearir.errors import ClearirError
 from clearir.files import staged_dir
-from clearir.rows.mining import DEFAULT_WINDOW, MINERS, clip_window, mine_negatives, score_bm25, score_dense
+from clearir.rows.mining import (
+    DEFAULT_NUM_NEGATIVES,
+    DEFAULT_WINDOW,
+    MINERS,
+    clip_window,
+    mine_negatives,
+    score_bm25,
+    score_dense,
+)
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport, LanguageStats, RowMeta
 from clearir.rows.sources import DEFAULT_PIVOT, TrainSource, registry_data_dir, train_source
 
@@ -80,7 +88,7 @@ class _Pool:
 def build_rows(
     dataset: str | TrainSource,
     langs: Sequence[str] | None,
-    num_negatives: int = 5,
+    num_negatives: int = DEFAULT_NUM_NEGATIVES,
     window: tuple[int, int] = DEFAULT_WINDOW,
     miner: str = "bm25",
     seed: int = 42,

@@ -71,6 +71,9 @@ def _prompt(model: SentenceTransformer, names: Sequence[str]) -> str | None:
 
 
 DEFAULT_WINDOW = (50, 100)
+# Hard negatives (and negative queries) per row: the recipe's, so the default of both the rows built and the
+# training (``TrainConfig.num_negatives``, ``clearir data build-train --num-negatives``).
+DEFAULT_NUM_NEGATIVES = 3
 WINDOW_SYNTAX = "LO:HI, two integers with 0 <= LO < HI, such as 50:100"
 
 

@@ -13,6 +13,7 @@ from clearir.fields import REQUIRED, setting
 from clearir.losses.clear import DEFAULT_ALPHA, DEFAULT_BETA, check_clear_options
 from clearir.losses.jsd import DEFAULT_JSD_WEIGHT
 from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS, Precision
+from clearir.rows.mining import DEFAULT_NUM_NEGATIVES
 
 LossName = Literal["clear", "infonce", "infonce-en", "symmetric", "jsd"]
 SchedulerName = Literal["cosine", "linear", "constant", "constant_with_warmup"]
@@ -82,7 +83,7 @@ class TrainConfig:
     )
     jsd_weight: float = setting(DEFAULT_JSD_WEIGHT, "jsd: weight of the Jensen-Shannon alignment term.")
     jsd_query: JsdQuery = setting("lang", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}.")
-    num_negatives: int = setting(3, "Hard negatives (and negative queries) per row.")
+    num_negatives: int = setting(DEFAULT_NUM_NEGATIVES, "Hard negatives (and negative queries) per row.")
     scale: float = setting(100.0, "Inverse temperature of the softmax over cosine similarities.")
     # GradCache off: in bf16 at batch 16 the uncached step is 1.41x faster and peaks at 4.4 GB of tensors
     # (0.6 GB with mini-batches of 8), far inside 24 GB (bench/bench_precision.py).
