@@ -13,7 +13,7 @@ from datasets import Dataset, load_from_disk
 from clearir.data.registry import load_corpus
 from clearir.errors import ClearirError
 from clearir.rows.build import JSONL_FILE, REPORT_FILE, build_rows, row_columns, save_rows
-from clearir.rows.mining import score_bm25
+from clearir.rows.mining import DEFAULT_NUM_NEGATIVES, score_bm25
 from clearir.rows.report import TOO_FEW_NEGATIVES, BuildReport
 from clearir.rows.split import heldout_articles
 from tests.tiny_model import make_tiny_model
@@ -188,7 +188,7 @@ def test_dense_mining_with_tiny_model(data_dir: Path) -> None:
         ({"window": (100, 50)}, "--window 100:50"),
         ({"window": (50, 50)}, "--window 50:50"),
         ({"window": (-1, 50)}, "--window -1:50"),
-        ({"window": (50, 53)}, "fewer than --num-negatives 5"),
+        ({"window": (50, 52)}, f"fewer than --num-negatives {DEFAULT_NUM_NEGATIVES}"),
         ({"num_negatives": -1}, "--num-negatives -1"),
         ({"max_rows": 0}, "--max-rows 0"),
         ({"miner": "tfidf"}, "--miner 'tfidf'"),
@@ -210,7 +210,7 @@ def test_save_rows_round_trip_and_atomic(
     assert save_rows(rows, report, out, jsonl=True) == out
     assert load_from_disk(str(out)).to_dict() == rows.to_dict()
     saved = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
-    assert saved["num_rows"] == len(rows) and saved["negatives_per_row"] == 5
+    assert saved["num_rows"] == len(rows) and saved["negatives_per_row"] == DEFAULT_NUM_NEGATIVES
     assert saved["rows"][0]["question_id"] == report.rows[0].question_id
     lines = (out / JSONL_FILE).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == rows.to_list()
