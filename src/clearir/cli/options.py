@@ -14,13 +14,13 @@ import typer
 
 from clearir.config import DATA_DIR_HELP, home_dir
 from clearir.errors import ClearirError
-from clearir.fields import field_kind, flag_of, help_of, setting, shown
+from clearir.fields import Kind, field_kind, flag_of, help_of, setting, shown
 from clearir.precision import DEFAULT_PRECISION, PRECISION_HELP
 
 DATA_DIR = typer.Option(None, "--data-dir", help=DATA_DIR_HELP)
 
 # The settings several commands' option dataclasses share: name -> (default, help, kind).
-_SHARED: dict[str, tuple[Any, str, str | None]] = {
+_SHARED: dict[str, tuple[Any, str, Kind | None]] = {
     "model": (None, "Model directory or name (default: the built default model).", None),
     "data_dir": (None, DATA_DIR_HELP, None),
     "batch_size": (32, "Texts per forward pass.", None),
@@ -34,7 +34,7 @@ def shared(name: str) -> Any:
     """The dataclass field of the shared setting ``name`` (``model``, ``data_dir``, ``batch_size``,
     ``max_seq_length``, ``cache``, ``precision``); a field belongs to one class, so each call makes one."""
     default, text, kind = _SHARED[name]
-    return setting(default, text, kind=kind)  # type: ignore[arg-type]
+    return setting(default, text, kind=kind)
 
 
 def embedding_cache(cache: bool) -> Path | None:
