@@ -34,8 +34,9 @@ class Block:
 
     ``p`` (text), ``note`` (a muted paragraph), ``subheading`` (text), ``list`` (items), ``table`` (header,
     rows; numbers right-aligned in the columns ``numeric``; ``groups``: the rows that start a group),
-    ``heatmap`` (a table whose cells are coloured by their ``shade``: green or red for ``better``/``worse``,
-    blue otherwise; ``*`` in a cell marks it significant; a table in markdown and the terminal),
+    ``heatmap`` (a table whose cells are coloured by their ``shade``: green, red or grey for
+    ``better``/``worse``/``same``, blue otherwise; ``*`` in a cell marks it significant; a table in
+    markdown and the terminal),
     ``figure`` (a PNG by file name in ``header[0]``, caption in ``text``), ``pre`` (text; ``lang`` names its
     language) or
     ``cards`` (rows of label, value, note: a visual summary of what the sections say in words, shown on the
@@ -171,8 +172,8 @@ def _html_table(block: Block) -> str:
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
-# Heatmap hues (RGB) by cell quality: better, worse, anything else (a value, not a change).
-HEAT_COLORS = {"better": (19, 115, 51), "worse": (197, 34, 31), "": (26, 115, 232)}
+# Heatmap hues (RGB) by cell quality: better, worse, the same, anything else (a value, not a change).
+HEAT_COLORS = {"better": (19, 115, 51), "worse": (197, 34, 31), "same": (95, 99, 104), "": (8, 69, 148)}
 
 
 def heat_color(cell: Cell) -> tuple[int, int, int]:

@@ -27,6 +27,7 @@ class MatrixKind:
     scenario: str
     metric: str
     title: str
+    cells: str
     corner: str
 
     def cell(self, item: EvalEntry | Significance) -> tuple[str, str] | None:
@@ -42,9 +43,19 @@ class MatrixKind:
 
 
 MATRICES = (
-    MatrixKind("matrix", "ndcg_at_10", "query language × document language", "query ↓ · documents →"),
     MatrixKind(
-        "pairs", "complete_at_10", "bilingual pools: query language ∪ other language", "query ↓ · pool with →"
+        "matrix",
+        "ndcg_at_10",
+        "query language × document language",
+        "(query language, document language)",
+        "query ↓ · documents →",
+    ),
+    MatrixKind(
+        "pairs",
+        "complete_at_10",
+        "bilingual pools of any two languages",
+        "(query language, the other language of its pool of both)",
+        "query ↓ · pool with →",
     ),
 )
 
@@ -70,7 +81,7 @@ class Heatmap:
 
 def heatmaps(results: RunResults) -> list[Heatmap]:
     """Every model's heatmap of each matrix kind and dataset the base model was evaluated on, the base model
-    first; languages in the order the evaluations list them."""
+    first."""
     out: list[Heatmap] = []
     base_name = results.base.name
     for kind in MATRICES:
@@ -81,7 +92,15 @@ def heatmaps(results: RunResults) -> list[Heatmap]:
         datasets = list(dict.fromkeys(dataset for model, dataset in cells if model == base_name))
         for dataset in datasets:
             base = cells[(base_name, dataset)]
-            langs = tuple(dict.fromkeys(lang for cell in base for lang in cell))
+            # In the order of the evaluations' pools (the pivot first, as the scenarios list them).
+            langs = tuple(
+                dict.fromkeys(
+                    lang
+                    for e in results.evaluations
+                    if e.model == base_name and e.dataset == dataset and kind.cell(e) is not None
+                    for lang in (*e.doc_langs, e.query_lang)
+                )
+            )
             for model in results.models:
                 values = cells.get((model.name, dataset))
                 if values is None:
@@ -141,7 +160,7 @@ def heatmap_block(heatmap: Heatmap) -> Block:
             base = heatmap.base[where]
             title = f"{query}→{column}: {spec.format(value)} (base {spec.format(base or 0.0)})"
             title += f"; p = {test.p_value:.4f}" if test is not None else "; not tested"
-            shade = _FLOOR + (1 - _FLOOR) * abs(delta) / span
+            shade = abs(delta) / span  # no change: white
             cells.append(
                 Cell(spec.format(delta, sign=True) + ("*" if significant else ""), quality, title, shade)
             )
@@ -161,7 +180,7 @@ def matrix_sections(results: RunResults) -> list[tuple[str, list[Block]]]:
             blocks.append(
                 Block(
                     "note",
-                    f"{spec.label} per {heatmap.kind.title}: the base model's values (darker is "
+                    f"{spec.label} per {heatmap.kind.cells}: the base model's values (darker is "
                     "higher), then each model's change against the base model (green better, red worse, "
                     f"darker is larger; * marks p < {ALPHA} in the paired randomization test). Hover a cell "
                     "for its values.",
