@@ -34,7 +34,9 @@ def eval_command(
         "--scenarios",
         help=(
             "Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all), "
-            "crosslingual-wide (MLQA L→en with all English paragraphs, not MTEB's parallel ones; on request)."
+            "and on request: crosslingual-wide (MLQA L→en with all English paragraphs, not MTEB's parallel "
+            "ones), matrix (every query language × every document language), pairs (the bilingual pool of "
+            "any two languages)."
         ),
     ),
     out: str = typer.Option(
