@@ -62,6 +62,23 @@ def test_every_mapped_subset_is_one_of_mtebs(dataset: str, task: str, langs: tup
     assert mteb_subset(dataset, "crosslingual-wide", "de", ("en",)) is None
 
 
+@pytest.mark.parametrize(
+    ("dataset", "task", "langs"),
+    [
+        ("xquad", "XQuADRetrieval", DATASETS["xquad"].languages),
+        ("mlqa", "MLQARetrieval", DATASETS["mlqa"].languages),
+        ("belebele", "BelebeleRetrieval", ("en", "de", "ar", "hi")),
+    ],
+)
+def test_every_mapped_matrix_cell_is_one_of_mtebs(dataset: str, task: str, langs: tuple[str, ...]) -> None:
+    subsets = mteb.get_task(task).metadata.hf_subsets_to_langscripts
+    mapped = [m for q in langs for d in langs if (m := mteb_subset(dataset, "matrix", q, (d,))) is not None]
+    assert all(m.task == task and m.subset in subsets and m.languages == subsets[m.subset] for m in mapped)
+    # MLQA: all 49 pairs; XQuAD: the diagonal; Belebele: the diagonal and the pairs with English.
+    expected = {"xquad": len(langs), "mlqa": 49, "belebele": len(langs) + 2 * (len(langs) - 1)}[dataset]
+    assert len({m.subset for m in mapped}) == len(mapped) == expected
+
+
 def test_mlqa_direction_names_are_mtebs() -> None:
     # MTEB's MLQA subset <corpus>-<queries>: "eng-deu" holds English paragraphs and German questions.
     assert mteb_subset("mlqa", "crosslingual", "de", ("en",)).subset == "eng-deu"

@@ -18,7 +18,9 @@ from clearir.shift.parallel import DEFAULT_MAX_PAIRS
 
 _SCENARIOS_HELP = (
     "Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all), "
-    "crosslingual-wide (MLQA L→en with all English paragraphs, not MTEB's parallel ones; on request)."
+    "and on request: crosslingual-wide (MLQA L→en with all English paragraphs, not MTEB's parallel "
+    "ones), matrix (every query language × every document language), pairs (the bilingual pool of "
+    "any two languages)."
 )
 _BEIR_HELP = (
     "Evaluate your own BEIR/MTEB-format set instead: DIR with corpus.jsonl, queries.jsonl, qrels/<split>.tsv "

@@ -6,8 +6,13 @@ clearir writes results mteb recognises without importing mteb:
 * ``XQuADRetrieval``: monolingual only, subset = the ISO 639-1 code (``de``), split ``validation``.
 * ``MLQARetrieval``: subset ``<corpus>-<queries>`` in ISO 639-3 (``eng-deu``: English paragraphs, German
   questions, i.e. clearir's de→en), split ``validation``; the corpus is the paragraphs of the question set.
+  All 49 pairs, so every cell of clearir's MLQA-R ``matrix`` is one (``ara-deu``: de→ar).
 * ``BelebeleRetrieval``: subset ``<corpus>-<queries>`` in FLORES-200 codes (``eng_Latn-deu_Latn``), split
-  ``test``; queries are keyed by their text (a repeated question is one query).
+  ``test``; queries are keyed by their text (a repeated question is one query). Only pairs with English and
+  same-language pairs: a ``matrix`` cell of two other languages is not one of its subsets.
+
+A ``matrix`` cell is the same task as the monolingual or cross-lingual direction of its languages, so it is
+the same subset (written once when both ran).
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ def mteb_subset(dataset: str, scenario: str, query_lang: str, doc_langs: Sequenc
     if len(doc_langs) != 1:
         return None
     corpus = doc_langs[0]
+    if scenario == "matrix":
+        # A cell is the classic direction of its languages; any MLQA-R pair is one of mteb's.
+        if corpus == query_lang:
+            scenario = "monolingual"
+        elif "en" in (corpus, query_lang) or dataset == "mlqa":
+            scenario = "crosslingual"
+        else:
+            return None
     if dataset == "xquad" and scenario == "monolingual" and query_lang in _XQUAD:
         return MtebSubset("XQuADRetrieval", query_lang, "validation", [_XQUAD[query_lang]])
     mlqa_pair = corpus in _MLQA and query_lang in _MLQA

@@ -111,7 +111,8 @@ def task_json(result: TaskResult, run: EvalRun) -> dict[str, Any]:
 
 
 def mteb_task_jsons(run: EvalRun) -> dict[str, dict[str, Any]]:
-    """MTEB task name -> its result object as mteb writes it, from the run's tasks that are MTEB subsets."""
+    """MTEB task name -> its result object as mteb writes it, from the run's tasks that are MTEB subsets (each
+    subset once)."""
     out: dict[str, dict[str, Any]] = {}
     for result in run.results:
         if (mteb := result.mteb) is None:
@@ -135,7 +136,10 @@ def mteb_task_jsons(run: EvalRun) -> dict[str, dict[str, Any]]:
                 "date": time.time(),
             },
         )
-        task["scores"].setdefault(mteb.split, []).append(entry)
+        entries = task["scores"].setdefault(mteb.split, [])
+        if any(e["hf_subset"] == mteb.subset for e in entries):
+            continue  # a matrix cell that is also a classic direction of the run: the same task
+        entries.append(entry)
         task["evaluation_time"] += result.evaluation_time
     return out
 

@@ -9,6 +9,12 @@ parallel partner in every language of the task are used, except in the multiling
 :class:`Scenario`). The mixed pools hold every paragraph of their languages; the monolingual and cross-lingual
 pools hold the paragraphs parallel to the task's questions, as MTEB builds them (they differ on MLQA-R only,
 whose English file has paragraphs without a German, Hindi, ... question: ``crosslingual-wide`` keeps them).
+
+Beyond English as the pivot (on request): ``matrix`` is every query language x every document language of the
+evaluated languages, English included (XQuAD's 12 languages: 144 directions), each cell built exactly as the
+classic direction it may equal (``xquad-matrix-de-en`` is ``xquad-crosslingual-de-en`` under another name);
+``pairs`` is the bilingual pool of any two languages, built as ``bilingual`` builds en ∪ L. A language's texts
+are the same in every task, so the engine encodes them once however many cells use them.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from clearir.data.records import Corpus, Question
 from clearir.data.registry import DATASETS, available, check_language, load_corpus
 from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import MtebSubset, mteb_subset
-from clearir.evaluation.settings import QA_SCENARIOS
+from clearir.evaluation.settings import CLASSIC_SCENARIOS, MATRIX_SCENARIOS
 from clearir.metrics.ranking import Qrels
 
 
@@ -67,6 +73,23 @@ def _multilingual(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str
     return [(query, pool) for query in pool] if langs else []
 
 
+def _matrix(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    every = (pivot, *langs)
+    return [(query, (doc,)) for query in every for doc in every]
+
+
+def _pairs(pivot: str, langs: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each pair of languages once, in language order (the pivot first): the second's queries, then the
+    first's, as ``_bilingual`` orders en ∪ L."""
+    every = (pivot, *langs)
+    return [
+        (query, (first, second))
+        for i, first in enumerate(every)
+        for second in every[i + 1 :]
+        for query in (second, first)
+    ]
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -92,6 +115,18 @@ SCENARIOS: dict[str, Scenario] = {
             gold="available",
         ),
         Scenario("bitext", "find the translation of a sentence, L→en and en→L (accuracy)", _crosslingual),
+        Scenario(
+            "matrix",
+            "every query language × every document language, English included; the pool: paragraphs "
+            "parallel to the questions (a cell equals its monolingual or crosslingual direction)",
+            _matrix,
+            pool="parallel",
+        ),
+        Scenario(
+            "pairs",
+            "L1 and L2 queries in a pool of L1 ∪ L2 documents, for any two languages; gold: both versions",
+            _pairs,
+        ),
     )
 }
 
@@ -124,7 +159,8 @@ EVAL_DATASETS: dict[str, EvalDataset] = {
             "XQuAD",
             "https://github.com/google-deepmind/xquad",
             "7d30520",
-            QA_SCENARIOS,
+            CLASSIC_SCENARIOS,
+            optional_scenarios=MATRIX_SCENARIOS,
             split="validation",
         ),
         EvalDataset(
@@ -132,12 +168,17 @@ EVAL_DATASETS: dict[str, EvalDataset] = {
             "MLQA-R",
             "https://github.com/google-research-datasets/lareqa",
             "354d67d",
-            QA_SCENARIOS,
-            optional_scenarios=("crosslingual-wide",),
+            CLASSIC_SCENARIOS,
+            optional_scenarios=("crosslingual-wide", *MATRIX_SCENARIOS),
             split="validation",
         ),
         EvalDataset(
-            "belebele", "Belebele", "https://github.com/facebookresearch/belebele", "v1", QA_SCENARIOS
+            "belebele",
+            "Belebele",
+            "https://github.com/facebookresearch/belebele",
+            "v1",
+            CLASSIC_SCENARIOS,
+            optional_scenarios=MATRIX_SCENARIOS,
         ),
         # Symmetric task: both sides are sentences, so both get the query prompt.
         EvalDataset(

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from clearir.fields import setting
 
-QA_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
+# What a question-answering dataset (XQuAD, MLQA-R, Belebele) runs when no scenario is named.
+CLASSIC_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
+# On request: every query language x every document language, and the bilingual pool of any two languages.
+MATRIX_SCENARIOS = ("matrix", "pairs")
+QA_SCENARIOS = (*CLASSIC_SCENARIOS, *MATRIX_SCENARIOS)
 
 
 @dataclass(frozen=True)

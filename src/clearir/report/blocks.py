@@ -19,12 +19,13 @@ from rich.text import Text
 
 @dataclass(frozen=True)
 class Cell:
-    """A table cell or list item: plain text, ``better``/``worse``/``same`` colouring, and a ``title`` the
-    HTML page shows on hover (e.g. the p-value)."""
+    """A table cell or list item: plain text, ``better``/``worse``/``same`` colouring, a ``title`` the
+    HTML page shows on hover (e.g. the p-value), and in a heatmap the ``shade`` (0 to 1) of its colour."""
 
     text: str
     quality: str = ""
     title: str = ""
+    shade: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Block:
 
     ``p`` (text), ``note`` (a muted paragraph), ``subheading`` (text), ``list`` (items), ``table`` (header,
     rows; numbers right-aligned in the columns ``numeric``; ``groups``: the rows that start a group),
+    ``heatmap`` (a table whose cells are coloured by their ``shade``: green, red or grey for
+    ``better``/``worse``/``same``, blue otherwise; ``*`` in a cell marks it significant; a table in
+    markdown and the terminal),
     ``figure`` (a PNG by file name in ``header[0]``, caption in ``text``), ``pre`` (text; ``lang`` names its
     language) or
     ``cards`` (rows of label, value, note: a visual summary of what the sections say in words, shown on the
@@ -102,7 +106,7 @@ def markdown_lines(blocks: Sequence[Block]) -> list[str]:
             lines.append(f"**{md_escape(block.text)}**")
         elif block.kind == "list":
             lines += [f"- {md_escape(item.text)}" for item in block.items] or ["- none"]
-        elif block.kind == "table":
+        elif block.kind in ("table", "heatmap"):
             lines += _md_table(block)
         elif block.kind == "figure":
             lines.append(f"![{md_escape(block.text)}]({block.header[0]})")
@@ -142,6 +146,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.group td { border-top: 1px solid #c9ccd1; }
 tbody tr:hover { background: #f8f9fa; }
 td.delta.better { background: var(--bg-better); } td.delta.worse { background: var(--bg-worse); }
+.heatmap table { width: auto; } .heatmap td.heat { text-align: center; min-width: 3.6em; }
+.heatmap td.sig { font-weight: 700; outline: 2px solid #202124; outline-offset: -3px; }
 pre { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 12px; overflow-x: auto;
       font-size: 13px; }
 .muted { color: var(--muted); }
@@ -166,6 +172,46 @@ def _html_table(block: Block) -> str:
     return f"<div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
+# Heatmap hues (RGB) by cell quality: better, worse, the same, anything else (a value, not a change).
+HEAT_COLORS = {"better": (19, 115, 51), "worse": (197, 34, 31), "same": (95, 99, 104), "": (8, 69, 148)}
+
+
+def heat_color(cell: Cell) -> tuple[int, int, int]:
+    """The background of a heatmap cell: its hue blended with white by its ``shade`` (0: white)."""
+    r, g, b = HEAT_COLORS.get(cell.quality, HEAT_COLORS[""])
+    shade = min(max(cell.shade or 0.0, 0.0), 1.0)
+
+    def blend(channel: int) -> int:
+        return round(255 + (channel - 255) * shade)
+
+    return blend(r), blend(g), blend(b)
+
+
+def _html_heatmap(block: Block) -> str:
+    """A table with a row label, then cells on their ``heat_color`` (white text on dark cells); a cell
+    whose text ends in ``*`` is significant (bold, outlined)."""
+
+    def cell(c: Cell) -> str:
+        title = f" title='{esc(c.title)}'" if c.title else ""
+        if c.shade is None:
+            return f"<td class='num heat'{title}>{esc(c.text)}</td>"
+        r, g, b = heat_color(c)
+        ink = "#ffffff" if (c.shade or 0.0) > 0.55 else "#202124"
+        sig = " sig" if c.text.endswith("*") else ""
+        style = f"background:rgb({r},{g},{b});color:{ink}"
+        return f"<td class='num heat{sig}' style='{style}'{title}>{esc(c.text)}</td>"
+
+    numeric = " class='num'"
+    head = "".join(f"<th{numeric if i else ''}>{esc(h)}</th>" for i, h in enumerate(block.header))
+    body = "".join(
+        f"<tr><th>{esc(row[0].text)}</th>" + "".join(cell(c) for c in row[1:]) + "</tr>" for row in block.rows
+    )
+    return (
+        f"<div class='table-wrap heatmap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )
+
+
 def _html_cards(block: Block) -> str:
     cards = "".join(
         f"<div class='card'><div class='label'>{esc(label.text)}</div>"
@@ -188,6 +234,8 @@ def _html_block(block: Block, pngs: dict[str, bytes]) -> str:
         return f"<ul class='plain'>{items}</ul>"
     if block.kind == "table":
         return _html_table(block)
+    if block.kind == "heatmap":
+        return _html_heatmap(block)
     if block.kind == "cards":
         return _html_cards(block)
     if block.kind == "figure":
@@ -248,7 +296,7 @@ def terminal(heading: str, sections: Sequence[Section]) -> Group:
                 parts.append(Text(block.text, style="dim" if block.kind == "note" else "bold"))
             elif block.kind == "list":
                 parts += [Text(f"- {c.text}", style=STYLES.get(c.quality, "")) for c in block.items]
-            elif block.kind == "table":
+            elif block.kind in ("table", "heatmap"):
                 parts.append(rich_table(block))
             elif block.kind == "figure":
                 parts.append(Text(f"[figure {block.header[0]}: {block.text}]", style="dim"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clearir.evaluation.settings import MATRIX_SCENARIOS
 from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, RUN, TERMINAL, metric, shown_in
 from clearir.metrics.significance import ALPHA, HolmTest, holm
 from clearir.report.results import ENGLISH, SHIFT_SUFFIX, EvalEntry, ModelEntry, RunResults
@@ -55,17 +56,38 @@ CROSS_KINDS = ("L→en", "en→L")
 
 
 def scenario_kind(entry: EvalEntry, lang: str) -> str:
-    """Which of ``KINDS`` an evaluation is for language ``lang``."""
+    """Which of ``KINDS`` an evaluation is for language ``lang`` (``other`` for a direction or pool without
+    English, e.g. a ``matrix`` cell ar→de or the ``pairs`` pool ar ∪ de)."""
     docs, query = entry.doc_langs, entry.query_lang
     if _multilingual(entry):
         return "multilingual pool"
-    if len(docs) == 2:
+    if len(docs) == 2 and set(docs) == {ENGLISH, lang}:
         return "mixed pool, L queries" if query == lang else "mixed pool, en queries"
     if docs == (ENGLISH,) and query == lang:
         return "L→en"
-    if docs == (lang,):
+    if docs == (lang,) and query in (ENGLISH, lang):
         return "en→L" if query == ENGLISH else "L→L"
     return "other"
+
+
+def classic_entries(entries: list[EvalEntry]) -> list[EvalEntry]:
+    """The evaluations the per-language tables show: the classic scenarios', and a ``matrix`` or ``pairs``
+    one only where it is a classic direction or pool (same language, or English on one side) that no classic
+    scenario measured (a cell equals its classic direction). The language matrix
+    (:mod:`clearir.report.matrix`) shows them all."""
+    classic = {
+        (e.model, e.dataset, e.query_lang, e.doc_langs) for e in entries if e.scenario not in MATRIX_SCENARIOS
+    }
+    out = []
+    for entry in entries:
+        if entry.scenario in MATRIX_SCENARIOS:
+            langs = {entry.query_lang, *entry.doc_langs}
+            if (entry.model, entry.dataset, entry.query_lang, entry.doc_langs) in classic:
+                continue
+            if len(langs) > 1 and ENGLISH not in langs:
+                continue
+        out.append(entry)
+    return out
 
 
 @dataclass(frozen=True)
@@ -116,7 +138,9 @@ def comparison_rows(results: RunResults, metrics: tuple[str, ...] | None = None)
     by_model = {(e.model, e.key): e for e in results.evaluations}
     tests = {(s.model, s.key, s.metric): s for s in results.significance if s.reference == results.base.name}
     base_entries = [
-        e for e in results.evaluations if e.model == results.base.name and scenario_lang(e) != ENGLISH
+        e
+        for e in classic_entries(results.evaluations)
+        if e.model == results.base.name and scenario_lang(e) != ENGLISH
     ]
     train_langs = results.train_langs
     rows: list[ComparisonRow] = []
@@ -204,7 +228,7 @@ def english_retention(results: RunResults) -> list[Retention]:
     """en→en ``ENGLISH_METRIC`` of every fine-tuned model that was evaluated on it, against the base model."""
     english = {
         (e.model, e.dataset): e.metrics.get(ENGLISH_METRIC)
-        for e in results.evaluations
+        for e in classic_entries(results.evaluations)
         if e.query_lang == ENGLISH and e.doc_langs == (ENGLISH,)
     }
     out: list[Retention] = []
@@ -373,7 +397,7 @@ def shift_tables(results: RunResults) -> list[ShiftTable]:
             continue
         lang = model.train_lang
         names = dict(zip(SHIFT_ROLES, (base.name, base_shift.name, model.name, both.name), strict=True))
-        base_entries = [e for e in results.evaluations if e.model == base.name]
+        base_entries = [e for e in classic_entries(results.evaluations) if e.model == base.name]
         for dataset in dict.fromkeys(e.dataset for e in base_entries):
             found = [
                 (entry, kind, key)

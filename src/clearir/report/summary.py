@@ -1,5 +1,6 @@
 """The run report's content as blocks (:mod:`clearir.report.blocks`): the headline, English retention,
-figures, the full table, fine-tune vs. SHIFT vs. both (when SHIFT was evaluated), training, timing,
+figures, the full table, the language matrix as heatmaps (when ``matrix`` or ``pairs`` was evaluated),
+fine-tune vs. SHIFT vs. both (when SHIFT was evaluated), training, timing,
 configuration and versions; ``summary.md`` is its markdown (``report.html`` its page:
 ``clearir.report.html``)."""
 
@@ -20,6 +21,7 @@ from clearir.report.compare import (
     headlines,
     shift_tables,
 )
+from clearir.report.matrix import matrix_sections
 from clearir.report.results import RunResults
 from clearir.report.tables import SHIFT_NOTE, lower_is_better, results_blocks, shift_blocks
 
@@ -143,6 +145,7 @@ def report_sections(results: RunResults, figures: Sequence[str] = ()) -> list[Se
             else [Block("p", "No fine-tuned model was compared with the base model.")],
         )
     )
+    sections += matrix_sections(results)
     if shift_tables(results):
         sections.append(("Fine-tune, SHIFT, or both", [Block("note", SHIFT_NOTE), *shift_blocks(results)]))
     models = tuple(
