@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from clearir.metrics.registry import metric
 from clearir.metrics.significance import ALPHA
 from clearir.report.blocks import Block, Cell
-from clearir.report.results import EvalEntry, RunResults, Significance
+from clearir.report.results import HEATMAP_METRIC, EvalEntry, RunResults, Significance
 from clearir.report.tables import delta_quality
 
 MISSING = "—"
@@ -45,14 +45,14 @@ class MatrixKind:
 MATRICES = (
     MatrixKind(
         "matrix",
-        "ndcg_at_10",
+        HEATMAP_METRIC["matrix"],
         "query language × document language",
         "(query language, document language)",
         "query ↓ · documents →",
     ),
     MatrixKind(
         "pairs",
-        "complete_at_10",
+        HEATMAP_METRIC["pairs"],
         "bilingual pools of any two languages",
         "(query language, the other language of its pool of both)",
         "query ↓ · pool with →",
