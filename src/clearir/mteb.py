@@ -16,6 +16,7 @@ The model needs ``query`` and ``document`` prompts if it uses prompts (mteb look
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,7 @@ from clearir.evaluation.mteb_names import mteb_subset
 from clearir.evaluation.scenarios import SCENARIOS, RetrievalTask, build_tasks, eval_dataset
 from clearir.metrics.multigold import COMPLETE_KS, evaluate_multigold
 
-# Per dataset: the TaskMetadata facts of the source data (as in mteb's own task of that data).
-_SOURCES: dict[str, dict[str, Any]] = {
-    "xquad": {
-        "name": "XQuAD",
-        "date": ("2019-05-21", "2019-11-21"),
-        "domains": ["Web", "Written"],
-        "license": "cc-by-sa-4.0",
-        "annotations_creators": "human-annotated",
-        "sample_creation": "created",
-        "adapted_from": ["XQuADRetrieval"],
-        "bibtex_citation": r"""@article{Artetxe:etal:2019,
+_XQUAD_CITATION = r"""@article{Artetxe:etal:2019,
   archiveprefix = {arXiv},
   author = {Mikel Artetxe and Sebastian Ruder and Dani Yogatama},
   eprint = {1910.11856},
@@ -47,46 +38,67 @@ _SOURCES: dict[str, dict[str, Any]] = {
   title = {On the cross-lingual transferability of monolingual representations},
   volume = {abs/1910.11856},
   year = {2019},
-}""",
-    },
-    "mlqa": {
-        "name": "MLQA",
-        "date": ("2019-01-01", "2020-12-31"),
-        "domains": ["Encyclopaedic", "Written"],
-        "license": "cc-by-sa-3.0",
-        "annotations_creators": "human-annotated",
-        "sample_creation": "found",
-        "adapted_from": ["MLQARetrieval"],
-        "bibtex_citation": r"""@article{lewis2019mlqa,
+}"""
+_MLQA_CITATION = r"""@article{lewis2019mlqa,
   author = {Lewis, Patrick and Oguz, Barlas and Rinott, Ruty and Riedel, Sebastian and Schwenk, Holger},
   journal = {arXiv preprint arXiv:1910.07475},
   title = {MLQA: Evaluating Cross-lingual Extractive Question Answering},
   year = {2019},
-}""",
-    },
-    "belebele": {
-        "name": "Belebele",
-        "date": ("2023-08-31", "2023-08-31"),
-        "domains": ["Web", "News", "Written"],
-        "license": "cc-by-sa-4.0",
-        "annotations_creators": "expert-annotated",
-        "sample_creation": "created",
-        "adapted_from": ["BelebeleRetrieval"],
-        "bibtex_citation": r"""@article{bandarkar2023belebele,
+}"""
+_BELEBELE_CITATION = r"""@article{bandarkar2023belebele,
   author = {Lucas Bandarkar and Davis Liang and Benjamin Muller and Mikel Artetxe and Satya Narayan Shukla
     and Donald Husa and Naman Goyal and Abhinandan Krishnan and Luke Zettlemoyer and Madian Khabsa},
   journal = {arXiv preprint arXiv:2308.16884},
   title = {The Belebele Benchmark: a Parallel Reading Comprehension Dataset in 122 Language Variants},
   year = {2023},
-}""",
-    },
+}"""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The TaskMetadata facts of a dataset's source data, as in mteb's own task of that data (``name``
+    Retrieval, which each task is adapted from); the license is the registry's."""
+
+    name: str
+    date: tuple[str, str]
+    domains: tuple[str, ...]
+    annotations_creators: str
+    sample_creation: str
+    bibtex_citation: str
+
+
+_SOURCES: dict[str, _Source] = {
+    "xquad": _Source(
+        "XQuAD",
+        ("2019-05-21", "2019-11-21"),
+        ("Web", "Written"),
+        "human-annotated",
+        "created",
+        _XQUAD_CITATION,
+    ),
+    "mlqa": _Source(
+        "MLQA",
+        ("2019-01-01", "2020-12-31"),
+        ("Encyclopaedic", "Written"),
+        "human-annotated",
+        "found",
+        _MLQA_CITATION,
+    ),
+    "belebele": _Source(
+        "Belebele",
+        ("2023-08-31", "2023-08-31"),
+        ("Web", "News", "Written"),
+        "expert-annotated",
+        "created",
+        _BELEBELE_CITATION,
+    ),
 }
 
 
 def task_name(dataset: str, scenario: str) -> str:
     """``ClearirXQuADBilingualRetrieval``, ``ClearirMLQACrosslingualWideRetrieval``, ..."""
     words = "".join(part.capitalize() for part in scenario.split("-"))
-    return f"Clearir{_SOURCES[dataset]['name']}{words}Retrieval"
+    return f"Clearir{_SOURCES[dataset].name}{words}Retrieval"
 
 
 def _metadata(dataset: str, scenario: str, built: Sequence[RetrievalTask]) -> Any:
@@ -108,15 +120,15 @@ def _metadata(dataset: str, scenario: str, built: Sequence[RetrievalTask]) -> An
         eval_splits=[meta.split],
         eval_langs={task.spec.subset: task.spec.languages for task in built},
         main_score=meta.main_score,
-        date=source["date"],
-        domains=source["domains"],
+        date=source.date,
+        domains=list(source.domains),
         task_subtypes=["Question answering"],
-        license=source["license"],
-        annotations_creators=source["annotations_creators"],
+        license=DATASETS[dataset].license.lower().replace(" ", "-"),  # "CC BY-SA 4.0" -> "cc-by-sa-4.0"
+        annotations_creators=source.annotations_creators,
         dialect=[],
-        sample_creation=source["sample_creation"],
-        bibtex_citation=source["bibtex_citation"],
-        adapted_from=source["adapted_from"],
+        sample_creation=source.sample_creation,
+        bibtex_citation=source.bibtex_citation,
+        adapted_from=[f"{source.name}Retrieval"],
         contributed_by="clearir",
     )
 
