@@ -242,6 +242,12 @@ def test_bad_flags_are_clear_errors(kwargs: dict[str, object], message: str) -> 
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("grid", sorted((REPO / "bench" / "ablation").glob("*.toml")), ids=lambda p: p.name)
+def test_every_grid_of_the_bench_is_valid(grid: Path) -> None:
+    plan = load_plan(grid)
+    assert plan.runs and plan.description
+
+
 def test_small_grid_of_the_bench_is_valid() -> None:
     plan = load_plan(REPO / "bench" / "ablation" / "grid_small.toml")
     assert len(plan.runs) == 12
