@@ -34,8 +34,9 @@ from clearir.experiment.store import (
     ROWS_DIR,
     eval_key,
     eval_name,
+    finished_steps,
     rows_key,
-    run_facts,
+    run_steps,
     train_key,
 )
 from clearir.model.build import build_model
@@ -111,22 +112,14 @@ class Jobs:
     def reuse_finished(self, run: Run, base: Model, labels: dict[str, str]) -> bool:
         """Reuse a run whose every step is finished with today's keys (its model need not exist any more);
         ``labels`` names its steps (``rows``, ``train``, ``eval``, ``eval+shift``). Whether it was."""
-        if run_facts(self.plan, self.steps, run, base.key) is None:
+        records = finished_steps(self.plan, self.steps, run, base.key)
+        if records is None:
             return False
-        key = train_key(self.plan, run, base.key)
-        steps = {"rows": (f"rows-{rows_key(run, base.key)}", rows_key(run, base.key))}
-        steps["train"] = (f"train-{run.id}", key)
-        for shift in [False, True] if self.plan.shared.shift else [False]:
-            steps["eval+shift" if shift else "eval"] = (
-                f"eval-{eval_name(run, shift)}",
-                eval_key(self.plan, key, shift),
-            )
-        for role, (name, step_key_) in steps.items():
-            if role == "rows" and step_key_ in self._rows:
-                continue
-            record = self.steps.finished(name, step_key_)
-            if record is not None:
-                self._reuse(name, labels[role], record, "finished")
+        rows_done = rows_key(run, base.key) in self._rows
+        names = run_steps(self.plan, run, base.key)
+        for role, record in records.items():
+            if not (role == "rows" and rows_done):
+                self._reuse(names[role][0], labels[role], record, "finished")
         self._rows.add(rows_key(run, base.key))
         return True
 

@@ -198,31 +198,51 @@ def load_finished(plan: Plan, required: bool = True) -> Finished:
     return finished
 
 
+def run_steps(plan: Plan, run: Run, base_key: str) -> dict[str, tuple[str, str]]:
+    """The run's steps by role (``rows``, ``train``, ``eval``, with SHIFT ``eval+shift``): name and key."""
+    train = train_key(plan, run, base_key)
+    rows = rows_key(run, base_key)
+    steps = {"rows": (f"rows-{rows}", rows), "train": (f"train-{run.id}", train)}
+    for shift in [False, True] if plan.shared.shift else [False]:
+        steps["eval+shift" if shift else "eval"] = (
+            f"eval-{eval_name(run, shift)}",
+            eval_key(plan, train, shift),
+        )
+    return steps
+
+
+def finished_steps(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, dict[str, Any]] | None:
+    """The records of the run's steps by role, or None unless every one is finished with today's key."""
+    records = {
+        role: steps.finished(name, key) for role, (name, key) in run_steps(plan, run, base_key).items()
+    }
+    return None if any(r is None for r in records.values()) else records
+
+
 def run_facts(plan: Plan, steps: Steps, run: Run, base_key: str) -> dict[str, Any] | None:
     """A finished run's facts from its step records, or None when it is not finished with today's keys
     (then the job layer does what is missing: a run whose evaluations are finished needs no model)."""
-    key = train_key(plan, run, base_key)
-    train = steps.finished(f"train-{run.id}", key)
-    rows = steps.finished(f"rows-{rows_key(run, base_key)}", rows_key(run, base_key))
-    evals = {
-        shift: steps.finished(f"eval-{eval_name(run, shift)}", eval_key(plan, key, shift))
-        for shift in ([False, True] if plan.shared.shift else [False])
-    }
-    if train is None or rows is None or any(e is None for e in evals.values()):
+    records = finished_steps(plan, steps, run, base_key)
+    if records is None:
         return None
+    rows, train = records["rows"], records["train"]
+    evals = {
+        eval_name(run, role == "eval+shift"): r for role, r in records.items() if role.startswith("eval")
+    }
     seconds = {
         "rows": rows["seconds"],
         "train": train["seconds"],
         "eval": round(sum(e["seconds"] for e in evals.values()), 3),
     }
+    plain = records["eval"]["result"]
     return {
         "settings": run.settings.relevant(),
         "rows": {"path": rows["result"]["path"], "count": rows["result"]["rows"]},
         "train": train["result"],
         "seconds": {**seconds, "total": round(sum(seconds.values()), 3)},
-        "evaluations": {eval_name(run, shift): e["result"] for shift, e in evals.items()},
-        "entries": evals[False]["result"]["entries"],
-        "folder": evals[False]["result"]["folder"],
+        "evaluations": {name: e["result"] for name, e in evals.items()},
+        "entries": plain["entries"],
+        "folder": plain["folder"],
         "host": train.get("host", ""),
         "finished": max(e["finished"] for e in evals.values()),
     }
