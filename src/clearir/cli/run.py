@@ -9,8 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from clearir.cli.options import generated, option, setting_options
-from clearir.errors import ClearirError
+from clearir.cli.options import generated, option, setting_options, split_list
 from clearir.experiment.preset import AXES, RUN_GRID, RUN_SHARED
 from clearir.experiment.settings import DEFAULT_RUN, RunSettings, SharedSettings, setting_value
 from clearir.fields import flag_of
@@ -31,11 +30,7 @@ def run_command(**values: Any) -> None:
     from clearir.experiment.preset import run_plan
     from clearir.experiment.runner import run_experiment
 
-    axes = {}
-    for key, flag in AXES.items():
-        axes[key] = tuple(item.strip() for item in values.pop(key).split(",") if item.strip())
-        if not axes[key]:
-            raise ClearirError(f"{flag} is empty; expected a comma-separated list")
+    axes = {key: tuple(split_list(values.pop(key), flag) or ()) for key, flag in AXES.items()}
     given = {k: v for k, v in values.items() if v is not None}
     flags = {f.name: flag_of(f).split("/")[0] for f in (*fields(RunSettings), *fields(SharedSettings))}
     for key, value in given.items():  # checked here so that errors name the flag
