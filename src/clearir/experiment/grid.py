@@ -105,6 +105,11 @@ class Plan:
         parts = [format_setting(k, getattr(settings, k)) for k in self.varying if k not in skip]
         return " · ".join(parts) or "default"
 
+    @property
+    def shifts(self) -> tuple[bool, ...]:
+        """Whether each evaluation of a model is plain or with SHIFT: plain, then SHIFT when it is on."""
+        return (False, True) if self.shared.shift else (False,)
+
     def name(self, run: Run) -> str:
         """The run's name in logs and the models report: loss and languages, then the other varying
         settings, e.g. ``clear-de``, ``clear-de-seed=43``."""

@@ -65,8 +65,7 @@ def run_experiment(
     jobs = Jobs(plan, console, progress)
     jobs.check_files()
     base = jobs.base_model()
-    shifts = [False, True] if plan.shared.shift else [False]
-    for shift in shifts:
+    for shift in plan.shifts:
         jobs.evaluate(base, shift, "eval-base" + ("+shift" if shift else ""))
     outcome = Outcome(plan.out, jobs.computed, jobs.reused, timings=jobs.timings)
     for number, run in enumerate(runs, start=1):
@@ -80,7 +79,7 @@ def run_experiment(
         before = len(jobs.computed)
         rows = jobs.rows(run, base, labels["rows"])
         model = jobs.fine_tune(run, rows, base, labels["train"])
-        for shift in shifts:
+        for shift in plan.shifts:
             jobs.evaluate(model, shift, labels["eval+shift" if shift else "eval"])
         jobs.drop_model(model)
         (outcome.trained if len(jobs.computed) > before else outcome.reused_runs).append(run.id)

@@ -174,13 +174,12 @@ def load_finished(plan: Plan, required: bool = True) -> Finished:
     steps = Steps(plan.out)
     record = steps.record(f"eval-{BASE_NAME}")
     base_key = record["result"].get("model_key", "") if record else ""
-    names = [False, True] if plan.shared.shift else [False]
     base = {}
-    for shift in names:
+    for shift in plan.shifts:
         done = steps.finished(f"eval-{eval_name(None, shift)}", eval_key(plan, base_key, shift))
         if done is not None:
             base[eval_name(None, shift)] = done["result"]
-    if len(base) < len(names):
+    if len(base) < len(plan.shifts):
         if required:
             raise ClearirError(
                 f"{plan.out} has no base-model evaluation of these settings; run the experiment without "
@@ -203,7 +202,7 @@ def run_steps(plan: Plan, run: Run, base_key: str) -> dict[str, tuple[str, str]]
     train = train_key(plan, run, base_key)
     rows = rows_key(run, base_key)
     steps = {"rows": (f"rows-{rows}", rows), "train": (f"train-{run.id}", train)}
-    for shift in [False, True] if plan.shared.shift else [False]:
+    for shift in plan.shifts:
         steps["eval+shift" if shift else "eval"] = (
             f"eval-{eval_name(run, shift)}",
             eval_key(plan, train, shift),
