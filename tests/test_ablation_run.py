@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,28 @@ def test_report_needs_the_base_evaluation(tmp_path: Path, tiny_dir: Path) -> Non
         ClearirError, match="has no base-model evaluation of these settings; run the experiment"
     ):
         load_finished(plan)
+
+
+def test_eval_scope_own(tmp_path: Path, tiny_dir: Path) -> None:
+    """``eval_scope = "own"``: a fine-tuned model is evaluated on its training language only, a multilingual
+    one also on ``eval_langs``, the base model on every language."""
+    text = _grid(tmp_path, tiny_dir).read_text(encoding="utf-8")
+    text = text.replace("[shared]\n", '[shared]\neval_scope = "own"\neval_langs = ["es"]\n')
+    text = text.replace("seed = [1, 2]", "seed = [1]").replace(
+        'loss = ["infonce", "clear"]', 'loss = ["infonce"]'
+    )
+    grid = tmp_path / "own.toml"
+    grid.write_text(
+        text + '\n[[grid]]\nlangs = ["de+es"]\nloss = ["infonce"]\nseed = [1]\n', encoding="utf-8"
+    )
+    grid.write_text(grid.read_text().replace("[grid]\nloss", "[[grid]]\nloss", 1), encoding="utf-8")
+    plan = load_plan(grid, out=str(tmp_path / "own"))
+    single, multi = plan.runs
+    assert plan.model_langs(None) == ("de", "es") and plan.model_langs(single) == ("de",)
+    assert plan.model_langs(multi) == ("de", "es")
+    run_experiment(replace(plan, runs=(single,)), console=_quiet(), progress=False)
+    finished = load_finished(plan)
+    tasks = [e["task"] for e in finished.runs[single.id]["entries"]]
+    base = [e["task"] for e in finished.base["base"]["entries"]]
+    assert tasks and all("es" not in t for t in tasks)
+    assert any("-es" in t for t in base) and set(tasks) < set(base)

@@ -4,6 +4,7 @@ the embedding cache, metrics against the metric functions, output files, and bad
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from clearir.errors import ClearirError
 from clearir.evaluation import engine
 from clearir.evaluation.encoder import TextEncoder, model_fingerprint
 from clearir.evaluation.engine import evaluate_model, score_task
+from clearir.evaluation.results import read_per_query
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.metrics.multigold import evaluate_multigold
 from clearir.metrics.ranking import evaluate
@@ -185,8 +187,13 @@ def test_output_files_in_mteb_layout(tasks: list[RetrievalTask], tmp_path: Path)
         entry
     )
     assert data["clearir"]["num_docs"] == 12 and data["clearir"]["doc_langs"] == ["en", "de"]
-    per_query = json.loads((folder / "per_query" / "xquad-bilingual-de-en+de.json").read_text())
-    assert len(per_query["values"]["max_rank"]) == 12
+    per_query = read_per_query(folder, "xquad-bilingual-de-en+de")
+    bilingual = next(r for r in run.results if r.name == "xquad-bilingual-de-en+de")
+    assert per_query == bilingual.per_query and len(per_query["max_rank"]) == 12
+    stored = json.loads(
+        gzip.decompress((folder / "per_query" / "xquad-bilingual-de-en+de.json.gz").read_bytes())
+    )
+    assert len(stored["queries"]) == 12 and len(stored["values"]["max_rank"]) == 12
     with (folder / "summary.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [row["task_name"] for row in rows] == [r.name for r in run.results]
@@ -223,3 +230,14 @@ def test_bad_model_input_is_a_clear_error(tmp_path: Path, tasks: list[RetrievalT
         evaluate_model(make_tiny_model(), tasks, progress=False)
     with pytest.raises(ClearirError, match="--batch-size must be >= 1"):
         evaluate_model(make_tiny_model(), tasks, model_name="tiny", batch_size=0, progress=False)
+
+
+def test_read_per_query_reads_the_older_layout_and_names_a_damaged_file(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    (folder / "per_query").mkdir(parents=True)
+    legacy = {"task_name": "t", "values": {"ndcg_at_10": {"q1": 1.0, "q2": 0.5}}}
+    (folder / "per_query" / "t.json").write_text(json.dumps(legacy))
+    assert read_per_query(folder, "t") == {"ndcg_at_10": {"q1": 1.0, "q2": 0.5}}
+    (folder / "per_query" / "u.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(ClearirError, match=r"u\.json\.gz: not readable"):
+        read_per_query(folder, "u")

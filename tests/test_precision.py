@@ -250,7 +250,9 @@ def test_ablation_precision_is_shared_and_keys_the_evaluation() -> None:
     fp32 = load_plan(set_=["langs=de", "precision=fp32"])
     bf16 = load_plan(set_=["langs=de", "precision=bf16"])
     assert (fp32.shared.precision, bf16.shared.precision) == ("fp32", "bf16")
-    assert eval_key(fp32, "model", False) != eval_key(bf16, "model", False)  # the evaluation keys differ
+    assert eval_key(fp32, None, "model", False) != eval_key(
+        bf16, None, "model", False
+    )  # the evaluation keys differ
     assert fp32.runs[0].id == bf16.runs[0].id  # the run's settings are the same
     shared = SharedSettings(precision="bf16")
     assert fp32.runs[0].settings.train_config("rows", "out", "model", shared).precision == "bf16"

@@ -10,8 +10,10 @@ summary and a terminal table; every file atomic.
   :func:`~clearir.evaluation.mteb_names.mteb_model_folder`, ``<revision>`` the model's fingerprint.
 * ``<out>/clearir/<model>/``: ``tasks/<task>.json`` (every task, in the same form plus a ``"clearir"``
   object: scenario, languages, pool size, encoding counts and precision, the SHIFT applied if any),
-  ``per_query/<task>.json`` (per-query values) and ``summary.csv`` (a row per task); deeper than the
-  ``<model>/<revision>/<task>.json`` that mteb scans.
+  ``per_query/<task>.json.gz`` (per-query values, gzip-compressed JSON: ``{"task_name", "split",
+  "queries": [query id, ...], "values": {measure: [value or null per query]}}``; ``read_per_query`` also
+  reads the older uncompressed ``<task>.json`` of ``{measure: {query id: value}}``) and ``summary.csv``
+  (a row per task); deeper than the ``<model>/<revision>/<task>.json`` that mteb scans.
   This folder is written in a staging folder and renamed into place when complete.
 
 ``evaluation_time`` is the search and metric time (the encoding is shared by all tasks of a run).
@@ -25,7 +27,9 @@ and ``read_metric_values`` those of reported metrics (:mod:`clearir.metrics.regi
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 import math
 import shutil
 import time
@@ -41,7 +45,7 @@ from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
 from clearir.evaluation.mteb_names import MTEB_VERSION, mteb_model_folder
 from clearir.evaluation.scenarios import eval_dataset
-from clearir.files import staged_dir, write_json, write_text
+from clearir.files import staged_dir, write_bytes, write_json, write_text
 from clearir.metrics.registry import EVAL, Metric, shown_in, tested_values
 
 if TYPE_CHECKING:
@@ -54,6 +58,7 @@ CLEARIR_DIR = "clearir"
 RESULTS_LAYOUT = "mteb-v1"
 TASKS_DIR = "tasks"
 PER_QUERY_DIR = "per_query"
+PER_QUERY_SUFFIX = ".json.gz"
 MODEL_META = "model_meta.json"
 
 
@@ -211,9 +216,8 @@ def write_results(run: EvalRun, out_dir: str | Path, write_per_query: bool = Tru
         for result in run.results:
             write_json(staging / TASKS_DIR / f"{result.name}.json", task_json(result, run))
             if write_per_query:
-                write_json(
-                    staging / PER_QUERY_DIR / f"{result.name}.json",
-                    {"task_name": result.name, "split": result.split, "values": result.per_query},
+                write_bytes(
+                    staging / PER_QUERY_DIR / f"{result.name}{PER_QUERY_SUFFIX}", per_query_file(result)
                 )
         write_text(staging / "summary.csv", summary_csv(run.results))
     return folder
@@ -310,19 +314,44 @@ def entry_from_record(record: dict[str, Any]) -> EvalEntry:
     )
 
 
+def per_query_file(result: TaskResult) -> bytes:
+    """A task's per-query values as ``write_results`` stores them: the query ids once, then each measure's
+    values in that order (null where a measure has no value for a query), gzip-compressed JSON. Written with
+    ``mtime=0`` so the same values give the same bytes."""
+    queries = list(dict.fromkeys(q for values in result.per_query.values() for q in values))
+    values = {m: [by_query.get(q) for q in queries] for m, by_query in result.per_query.items()}
+    data = {"task_name": result.name, "split": result.split, "queries": queries, "values": values}
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
 def read_per_query(folder: Path, task: str) -> dict[str, dict[str, float]]:
     """A task's per-query values, ``measure -> query id -> value``, as ``write_results`` wrote them into
-    ``folder`` (:func:`clearir_folder`)."""
-    path = folder / PER_QUERY_DIR / f"{task}.json"
-    data = parse_json(read_text(path, "per-query values written by the evaluation"), path)
+    ``folder`` (:func:`clearir_folder`): ``<task>.json.gz``, or an older ``<task>.json``."""
+    path = folder / PER_QUERY_DIR / f"{task}{PER_QUERY_SUFFIX}"
+    if path.is_file():
+        try:
+            text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise ClearirError(f"{path}: not readable gzip-compressed per-query values ({exc})") from exc
+    else:
+        path = folder / PER_QUERY_DIR / f"{task}.json"
+        text = read_text(path, "per-query values written by the evaluation")
+    data = parse_json(text, path)
     try:
+        if "queries" in data:
+            queries = [str(q) for q in data["queries"]]
+            return {
+                measure: {q: float(v) for q, v in zip(queries, values, strict=True) if v is not None}
+                for measure, values in data["values"].items()
+            }
         return {
             measure: {str(q): float(v) for q, v in values.items()}
             for measure, values in data["values"].items()
         }
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise ClearirError(
-            f"{path}: malformed per-query values ({exc}); expected {{'values': {{...}}}}"
+            f"{path}: malformed per-query values ({exc}); expected {{'queries': [...], 'values': {{...}}}}"
         ) from exc
 
 

@@ -4,8 +4,12 @@ budget, batch and token limit, and SHIFT."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from clearir.fields import setting
+
+EvalScope = Literal["all", "own"]
+EVAL_SCOPES: tuple[str, ...] = get_args(EvalScope)
 
 # What a question-answering dataset (XQuAD, MLQA-R, Belebele) runs when no scenario is named.
 CLASSIC_SCENARIOS = ("monolingual", "crosslingual", "bilingual", "multilingual")
@@ -21,6 +25,11 @@ class EvalSettings:
     eval_datasets: tuple[str, ...] = setting(("xquad",), "Evaluation datasets: xquad, mlqa.")
     eval_langs: tuple[str, ...] = setting(
         (), "Languages evaluated besides the training ones (zero-shot); '' for none."
+    )
+    eval_scope: EvalScope = setting(
+        "all",
+        "The languages of a fine-tuned model's evaluation: all (every evaluated language) or own (its "
+        "training languages; a multilingual model's also eval_langs). The base model is evaluated on all.",
     )
     scenarios: tuple[str, ...] = setting(
         ("monolingual", "crosslingual", "bilingual"), f"Evaluation scenarios: {', '.join(QA_SCENARIOS)}."

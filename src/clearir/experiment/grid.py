@@ -86,6 +86,15 @@ class Plan:
         """The languages every model is evaluated on: the training languages, then ``eval_langs``."""
         return tuple(dict.fromkeys((*self.train_langs, *self.shared.eval_langs)))
 
+    def model_langs(self, run: Run | None) -> tuple[str, ...]:
+        """The languages ``run``'s model is evaluated on (the base model's for None): every evaluated
+        language, or with ``eval_scope`` own the run's training languages (a multilingual run's also
+        ``eval_langs``)."""
+        if run is None or self.shared.eval_scope == "all":
+            return self.eval_langs
+        zero_shot = self.shared.eval_langs if len(run.langs) > 1 else ()
+        return tuple(dict.fromkeys((*run.langs, *zero_shot)))
+
     @cached_property
     def varying(self) -> tuple[str, ...]:
         """The run settings with more than one value among the runs they matter for, in settings order."""

@@ -73,7 +73,7 @@ class Jobs:
         self.data_dir = str(resolve_data_dir(self.plan.shared.data_dir).absolute())
         cache = self.plan.shared.cache_dir
         self.cache_dir = Path(cache).expanduser() if cache else home_dir() / "embeddings"
-        self._tasks: list[RetrievalTask] = []
+        self._tasks: dict[tuple[str, ...], list[RetrievalTask]] = {}
         self._rows: set[str] = set()  # rows made or checked by this invocation (shared by several runs)
 
     def step(
@@ -222,14 +222,15 @@ class Jobs:
 
     # -- evaluation
 
-    def tasks(self) -> list[RetrievalTask]:
-        """The evaluation tasks, the same for every model (built once, on first use)."""
-        if not self._tasks:
+    def tasks(self, run: Run | None) -> list[RetrievalTask]:
+        """The evaluation tasks of ``run``'s model (None: the base model), built once per language set."""
+        langs = self.plan.model_langs(run)
+        if langs not in self._tasks:
             s = self.plan.shared
-            self._tasks = build_tasks(
-                s.eval_datasets, self.plan.eval_langs, s.scenarios, self.data_dir, s.eval_max_queries
+            self._tasks[langs] = build_tasks(
+                s.eval_datasets, langs, s.scenarios, self.data_dir, s.eval_max_queries
             )
-        return self._tasks
+        return self._tasks[langs]
 
     def evaluate(self, model: Model, shift: bool, label: str) -> dict[str, Any]:
         """Evaluate ``model`` (with SHIFT: vectors fitted for it) unless done with these settings."""
@@ -240,7 +241,7 @@ class Jobs:
         def compute() -> dict[str, Any]:
             run = evaluate_model(
                 str(model.path),
-                self.tasks(),
+                self.tasks(model.run),
                 self.out / EVAL_DIR,
                 model_name=name,
                 cache_dir=self.cache_dir,
@@ -262,7 +263,7 @@ class Jobs:
 
         return self.step(
             f"eval-{name}",
-            eval_key(self.plan, model.key, shift),
+            eval_key(self.plan, model.run, model.key, shift),
             compute,
             lambda r: (self.out / r["folder"]).is_dir(),
             lambda r: (

@@ -23,7 +23,7 @@ from typing import Any
 
 from clearir.config import DATA_DIR_HELP
 from clearir.errors import ClearirError
-from clearir.evaluation.settings import QA_SCENARIOS, EvalSettings
+from clearir.evaluation.settings import EVAL_SCOPES, QA_SCENARIOS, EvalSettings
 from clearir.experiment.keys import step_key
 from clearir.fields import coerce, field_kind, setting
 from clearir.losses.clear import check_clear_options
@@ -287,6 +287,10 @@ def check_shared(shared: Any, where: str) -> None:
     for name in ("eval_batch_size", "significance_resamples", "save_steps"):
         if getattr(shared, name) < 1:
             raise ClearirError(f"{where}: {name}: expected a positive integer, got {getattr(shared, name)}")
+    if shared.eval_scope not in EVAL_SCOPES:
+        raise ClearirError(
+            f"{where}: eval_scope {shared.eval_scope!r}: expected one of {', '.join(EVAL_SCOPES)}"
+        )
     if shared.precision not in PRECISIONS:
         raise ClearirError(
             f"{where}: precision {shared.precision!r}: expected one of {', '.join(PRECISIONS)}"

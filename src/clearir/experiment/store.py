@@ -53,6 +53,7 @@ FOCUS_KINDS: dict[str, bool] = {
     "en→L": False,
     "L→L": False,
     "mixed pool, L queries": True,
+    "mixed pool, en queries": True,
 }
 # The (kind, metric) pairs every model is measured and compared on: the registry's ablation metrics, those
 # of mixed pools in the mixed pool, the others in each direction.
@@ -125,10 +126,10 @@ def train_key(plan: Plan, run: Run, base_key: str) -> str:
     )
 
 
-def eval_key(plan: Plan, model: str, shift: bool) -> str:
-    """The key of an evaluation of the model with key ``model`` (the same tasks for every model)."""
+def eval_key(plan: Plan, run: Run | None, model: str, shift: bool) -> str:
+    """The key of an evaluation of ``run``'s model (None: the base model), whose key is ``model``."""
     s = plan.shared
-    settings = [list(s.eval_datasets), list(plan.eval_langs), list(s.scenarios), s.eval_max_queries]
+    settings = [list(s.eval_datasets), list(plan.model_langs(run)), list(s.scenarios), s.eval_max_queries]
     settings += [s.eval_max_seq_length, *([ShiftSettings().to_dict()] if shift else [])]
     return step_key("eval", RESULTS_LAYOUT, model, settings, *precision_part(plan))
 
@@ -176,7 +177,7 @@ def load_finished(plan: Plan, required: bool = True) -> Finished:
     base_key = record["result"].get("model_key", "") if record else ""
     base = {}
     for shift in plan.shifts:
-        done = steps.finished(f"eval-{eval_name(None, shift)}", eval_key(plan, base_key, shift))
+        done = steps.finished(f"eval-{eval_name(None, shift)}", eval_key(plan, None, base_key, shift))
         if done is not None:
             base[eval_name(None, shift)] = done["result"]
     if len(base) < len(plan.shifts):
@@ -205,7 +206,7 @@ def run_steps(plan: Plan, run: Run, base_key: str) -> dict[str, tuple[str, str]]
     for shift in plan.shifts:
         steps["eval+shift" if shift else "eval"] = (
             f"eval-{eval_name(run, shift)}",
-            eval_key(plan, train, shift),
+            eval_key(plan, run, train, shift),
         )
     return steps
 
