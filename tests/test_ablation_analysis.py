@@ -4,6 +4,7 @@ difference not called real, lower-is-better metrics, mean ± std over seeds, Hol
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -216,3 +217,37 @@ def test_plot_lines_share_points_where_a_setting_does_not_matter(loss_grid: tupl
     pngs = render_plots(plan, analysis)
     assert set(pngs) == {"vs_loss.png", "vs_kl.png"}
     assert all(png.startswith(b"\x89PNG") for png in pngs.values())
+
+
+def test_shift_twins_and_holm_by_language() -> None:
+    """SHIFT evaluations: every configuration gets a ``+ SHIFT`` twin and the three families that say whether
+    to fine-tune, SHIFT, or both; ``holm_by_language`` corrects each language's tests on their own."""
+    plan = load_plan(vary=["langs=de,ar", "loss=infonce", "seed=1,2"])
+    base = _base_values(("de", "ar"))
+    mixed = ("mixed pool, L queries", "complete_at_10")
+    runs = {r.id: _model(base, r, {("L→en", "ndcg_at_10"): 0.1}) for r in plan.runs}
+    # SHIFT adds +0.2 mixed-pool Complete@10, to the base model and to fine-tuned ones alike.
+    shifted = {r.id: _model(base, r, {("L→en", "ndcg_at_10"): 0.1, mixed: 0.2}) for r in plan.runs}
+    base_shifted = {
+        t: {q: v + (0.2 if (t.kind, t.metric) == mixed else 0) for q, v in c.items()} for t, c in base.items()
+    }
+    analysis = analyse(plan, runs, base, 10000, shifted, base_shifted)
+    de = _config(plan, analysis, "de")
+    assert [c.label for c in analysis.configs] == ["de", "de + SHIFT", "ar", "ar + SHIFT"]
+    target = Target(DATASET, "de", *mixed)
+    assert _find(analysis, "SHIFT added", de + "+shift", de, target).real
+    assert _find(analysis, "SHIFT added", "base+shift", "base", target).real
+    assert analysis.label("base+shift") == "base model + SHIFT"
+    # Fine-tuning alone is below SHIFT on the mixed pool, and adds nothing real to it there; on de→en it wins.
+    assert _find(analysis, "fine-tuning vs SHIFT", de, "base+shift", target).outcome == "worse"
+    assert not _find(analysis, "fine-tuning + SHIFT vs SHIFT", de + "+shift", "base+shift", target).real
+    l_en = Target(DATASET, "de", "L→en", "ndcg_at_10")
+    assert _find(analysis, "fine-tuning + SHIFT vs SHIFT", de + "+shift", "base+shift", l_en).real
+    assert analysis.base_shift[target] == pytest.approx(analysis.base[target] + 0.2)
+
+    per_language = replace(plan, shared=replace(plan.shared, holm_by_language=True))
+    by_language = analyse(per_language, runs, base, 10000, shifted, base_shifted)
+    vs_base = [t for t in by_language.tests if t.family == VS_BASE]
+    de_tests = [t for t in vs_base if by_language.config(t.variant).langs == ("de",)]
+    assert [t.p_holm for t in de_tests] == pytest.approx(holm([t.p_value for t in de_tests]))
+    assert len(de_tests) < len(vs_base)

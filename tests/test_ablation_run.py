@@ -117,10 +117,24 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     )
     assert all(t["variant_label"] == "clear" and t["reference_label"] == "infonce" for t in loss)
     configs = {c["label"]: c for c in document["configs"]}
-    assert set(configs) == {"infonce", "clear"} and configs["clear"]["seeds"] == [1, 2]
+    assert set(configs) == {"infonce", "clear", "infonce + SHIFT", "clear + SHIFT"}
+    assert configs["clear"]["seeds"] == configs["clear + SHIFT"]["seeds"] == [1, 2]
+    assert configs["clear + SHIFT"]["shift"] and not configs["clear"]["shift"]
+    # SHIFT, fine-tuning, or both: each configuration with and without SHIFT, against the base model + SHIFT.
+    families = {t["family"] for t in document["tests"]}
+    assert {"SHIFT added", "fine-tuning vs SHIFT", "fine-tuning + SHIFT vs SHIFT"} <= families
+    added = [t for t in document["tests"] if t["family"] == "SHIFT added"]
+    assert {(t["variant_label"], t["reference_label"]) for t in added} == {
+        ("base model + SHIFT", "base model"),
+        ("infonce + SHIFT", "infonce"),
+        ("clear + SHIFT", "clear"),
+    }
+    # SHIFT moves only the de documents: en→en is the same with and without it.
+    assert all(t["diff"] == 0 for t in added if t["task"] == "en→en")
+    assert document["base"]["shift_values"]
     html = (tmp_path / "a" / "report.html").read_text()
     assert "<script" not in html and html.count("data:image/png;base64,") == 1
-    assert "Comparisons: loss" in html and "English retention" in html
+    assert "Comparisons: loss" in html and "English retention" in html and "base model + SHIFT" in html
 
     # Everything finished: a full invocation trains nothing and evaluates nothing.
     again = run_experiment(plan_a, console=_quiet(), progress=False)

@@ -8,13 +8,19 @@ seeds agree in sign are given beside it, and every metric as mean ± std over se
 Comparisons (each on the focus targets of ``clearir.experiment.store.FOCUS``):
 
 - family ``vs base``: every configuration against the base model;
+- with SHIFT evaluations (``shift`` on), each configuration has a twin, ``<configuration> + SHIFT``, and the
+  base model one too; three more families say whether to fine-tune, SHIFT, or both: ``SHIFT added`` (each
+  twin against its configuration, the base model + SHIFT against the base model), ``fine-tuning vs SHIFT``
+  (each configuration against the base model + SHIFT) and ``fine-tuning + SHIFT vs SHIFT`` (each twin
+  against the base model + SHIFT);
 - one family per varied setting: each configuration against the one that differs only in that setting, at
   its reference value (InfoNCE for ``loss``, off for ``kl``, else ``clearir run``'s default when the grid has
   it, else the setting's first value), on the seeds both have. For ``langs``, a multilingual model is compared
   with each single-language model of its languages, on that language.
 
-p-values are Holm-corrected over every test of a family. A difference is called *real* only when the
-corrected p < 0.05 and the confidence interval excludes 0.
+p-values are Holm-corrected over every test of a family, or with ``holm_by_language`` over those of one
+training language within a family (the tests of one language's table). A difference is called *real* only
+when the corrected p < 0.05 and the confidence interval excludes 0.
 """
 
 from __future__ import annotations
@@ -29,10 +35,15 @@ from clearir.experiment.grid import Plan
 from clearir.experiment.settings import DEFAULT_RUN, RunSettings, config_id, irrelevant
 from clearir.experiment.store import Target, Values, targets_of
 from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, metric
-from clearir.metrics.significance import HolmTest, compare, holm, mean_std
+from clearir.metrics.significance import HolmTest, compare_many, holm, mean_std
+from clearir.report.results import SHIFT_SUFFIX
 
 BASE = "base"
+BASE_SHIFT = BASE + SHIFT_SUFFIX
 VS_BASE = "vs base"
+SHIFT_ADDED = "SHIFT added"
+TUNING_VS_SHIFT = "fine-tuning vs SHIFT"
+BOTH_VS_SHIFT = "fine-tuning + SHIFT vs SHIFT"
 # The reference of a comparison: the baseline loss, CLEAR without KL, the paper's form without a variant.
 PREFERRED_REFERENCE: dict[str, Any] = {
     "loss": "infonce",
@@ -44,12 +55,14 @@ PREFERRED_REFERENCE: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Config:
-    """A configuration: its id, label, settings (those of its first run) and its runs by seed."""
+    """A configuration: its id, label, settings (those of its first run) and its runs by seed; ``shift``:
+    the SHIFT twin, whose runs are the ``+shift`` evaluations of its configuration's."""
 
     id: str
     label: str
     settings: RunSettings
     runs: dict[int, str]
+    shift: bool = False
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -119,12 +132,15 @@ class Analysis:
     base: dict[Target, float]
     stats: dict[tuple[str, Target], Stat]
     tests: list[ConfigTest] = field(default_factory=list)
+    base_shift: dict[Target, float] = field(default_factory=dict)
 
     def config(self, id_: str) -> Config:
         return next(c for c in self.configs if c.id == id_)
 
     def label(self, id_: str) -> str:
-        return "base model" if id_ == BASE else self.config(id_).label
+        if id_ in (BASE, BASE_SHIFT):
+            return "base model" + (" + SHIFT" if id_ == BASE_SHIFT else "")
+        return self.config(id_).label
 
     def targets(self, config: Config) -> list[Target]:
         """The targets ``config`` has stats for, in focus order."""
@@ -188,9 +204,17 @@ def _average(per_seed: Sequence[Mapping[str, float]]) -> dict[str, float]:
     return {q: float(np.mean([values[q] for values in per_seed])) for q in per_seed[0]}
 
 
-def analyse(plan: Plan, runs: Mapping[str, Values], base: Values, n_resamples: int = 10000) -> Analysis:
+def analyse(
+    plan: Plan,
+    runs: Mapping[str, Values],
+    base: Values,
+    n_resamples: int = 10000,
+    shifted: Mapping[str, Values] | None = None,
+    base_shifted: Values | None = None,
+) -> Analysis:
     """The analysis of the finished runs ``runs`` (per-query values by run id) of ``plan`` against the base
-    model's values ``base``; runs of ``plan`` not in ``runs`` are left out."""
+    model's values ``base``; runs of ``plan`` not in ``runs`` are left out. ``shifted``/``base_shifted``:
+    the same with SHIFT, when evaluated (the SHIFT twins and families)."""
     configs: dict[str, Config] = {}
     for run in plan.runs:
         if run.id in runs:
@@ -198,51 +222,89 @@ def analyse(plan: Plan, runs: Mapping[str, Values], base: Values, n_resamples: i
                 run.config_id, Config(run.config_id, plan.label(run.settings, seed=False), run.settings, {})
             )
             config.runs[run.settings.seed] = run.id
+    values: dict[str, Values] = dict(runs)
+    twins: dict[str, Config] = {}
+    for config in configs.values() if shifted else ():
+        if all(r in shifted for r in config.runs.values()):
+            runs_shifted = {seed: r + SHIFT_SUFFIX for seed, r in config.runs.items()}
+            label = f"{config.label} + SHIFT"
+            twins[config.id] = Config(config.id + SHIFT_SUFFIX, label, config.settings, runs_shifted, True)
+            values.update({r + SHIFT_SUFFIX: shifted[r] for r in config.runs.values()})
+    every = [c for plain in configs.values() for c in (plain, twins.get(plain.id)) if c is not None]
     datasets = list(dict.fromkeys(t.dataset for t in base))
     stats: dict[tuple[str, Target], Stat] = {}
-    for config in configs.values():
+    for config in every:
         for target in (t for d in datasets for t in targets_of(d, config.langs)):
-            if target in base and all(target in runs[r] for r in config.runs.values()):
-                per_seed = {seed: _mean(runs[r][target]) for seed, r in config.runs.items()}
+            if target in base and all(target in values[r] for r in config.runs.values()):
+                per_seed = {seed: _mean(values[r][target]) for seed, r in config.runs.items()}
                 mean, std = mean_std(list(per_seed.values()))
                 stats[(config.id, target)] = Stat(mean, std, per_seed)
-    analysis = Analysis(list(configs.values()), {t: _mean(v) for t, v in base.items()}, stats)
+    fixed: dict[str, Values] = {BASE: base, **({BASE_SHIFT: base_shifted} if base_shifted else {})}
+    analysis = Analysis(
+        every,
+        {t: _mean(v) for t, v in base.items()},
+        stats,
+        base_shift={t: _mean(v) for t, v in (base_shifted or {}).items()},
+    )
+    pending: list[
+        tuple[str, str, str, Target, list[int], list[dict[str, float]], list[dict[str, float]]]
+    ] = []
 
-    def test(family: str, variant: Config, reference: Config | None, targets: Sequence[Target]) -> None:
-        seeds = [s for s in variant.seeds if reference is None or s in reference.runs]
-        if not seeds:
-            return
-        for target in targets:
-            if (variant.id, target) not in stats or (reference and (reference.id, target) not in stats):
-                continue
-            mine = [runs[variant.runs[s]][target] for s in seeds]
-            other = (
-                [base[target]] * len(seeds)
-                if reference is None
-                else [runs[reference.runs[s]][target] for s in seeds]
-            )
-            result = compare(_average(mine), _average(other), target.metric, n_resamples=n_resamples, seed=0)
-            analysis.tests.append(
-                ConfigTest(
-                    family=family,
-                    variant=variant.id,
-                    reference=BASE if reference is None else reference.id,
-                    target=target,
-                    seeds=tuple(seeds),
-                    value=result.mean_a,
-                    reference_value=result.mean_b,
-                    per_seed_diffs=tuple(_mean(a) - _mean(b) for a, b in zip(mine, other, strict=True)),
-                    **result.record(),
-                )
-            )
+    def side(who: Config | str, target: Target, seeds: list[int]) -> list[dict[str, float]] | None:
+        """Per-query values of ``who`` (a configuration, or the base model with or without SHIFT) per seed."""
+        if isinstance(who, Config):
+            return [values[who.runs[s]][target] for s in seeds] if (who.id, target) in stats else None
+        return [fixed[who][target]] * len(seeds) if target in fixed[who] else None
 
-    for config in configs.values():
-        test(VS_BASE, config, None, analysis.targets(config))
+    def test(family: str, variant: Config | str, reference: Config | str, targets: Sequence[Target]) -> None:
+        if isinstance(variant, Config):
+            seeds = [s for s in variant.seeds if not isinstance(reference, Config) or s in reference.runs]
+        else:
+            seeds = [0]
+        for target in targets if seeds else ():
+            mine, other = side(variant, target, seeds), side(reference, target, seeds)
+            if mine is not None and other is not None:
+                ids = [x.id if isinstance(x, Config) else x for x in (variant, reference)]
+                pending.append((family, ids[0], ids[1], target, seeds, mine, other))
+
+    for config in every:
+        test(VS_BASE, config, BASE, analysis.targets(config))
     for key in (k for k in plan.varying if k != "seed"):
         for config, reference, langs in _pairs(plan, key, configs):
             test(key, config, reference, [t for d in datasets for t in targets_of(d, langs)])
-    for family in analysis.families():
-        members = [i for i, t in enumerate(analysis.tests) if t.family == family]
+    if base_shifted:
+        test(SHIFT_ADDED, BASE_SHIFT, BASE, [t for d in datasets for t in targets_of(d, plan.train_langs)])
+        for config in configs.values():
+            if twin := twins.get(config.id):
+                test(SHIFT_ADDED, twin, config, analysis.targets(twin))
+            test(TUNING_VS_SHIFT, config, BASE_SHIFT, analysis.targets(config))
+            if twin:
+                test(BOTH_VS_SHIFT, twin, BASE_SHIFT, analysis.targets(twin))
+    pairs = [(_average(mine), _average(other), t.metric) for _, _, _, t, _, mine, other in pending]
+    for (family, variant, reference, target, seeds, mine, other), result in zip(
+        pending, compare_many(pairs, n_resamples, seed=0), strict=True
+    ):
+        analysis.tests.append(
+            ConfigTest(
+                family=family,
+                variant=variant,
+                reference=reference,
+                target=target,
+                seeds=tuple(seeds),
+                value=result.mean_a,
+                reference_value=result.mean_b,
+                per_seed_diffs=tuple(_mean(a) - _mean(b) for a, b in zip(mine, other, strict=True)),
+                **result.record(),
+            )
+        )
+    by_language = plan.shared.holm_by_language
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, t in enumerate(analysis.tests):
+        scope = ""
+        if by_language:
+            scope = t.target.lang if t.variant in fixed else "+".join(analysis.config(t.variant).langs)
+        groups.setdefault((t.family, scope), []).append(i)
+    for members in groups.values():
         for i, p in zip(members, holm([analysis.tests[i].p_value for i in members]), strict=True):
             analysis.tests[i] = replace(analysis.tests[i], p_holm=p)
     return analysis

@@ -61,7 +61,11 @@ def setting_plot(plan: Plan, analysis: Analysis, key: str, dataset: str) -> byte
     langs = [lang for lang in plan.train_langs if any(lang in c.langs for c in analysis.configs)]
     panels = []
     for lang in langs:
-        configs = [c for c in analysis.configs if lang in c.langs and key not in irrelevant(c.settings)]
+        configs = [
+            c
+            for c in analysis.configs
+            if lang in c.langs and not c.shift and key not in irrelevant(c.settings)
+        ]
         for line_label, points in plot_lines(plan, key, configs):
             panels.append((lang, line_label, points))
     if not any(len({str(getattr(c.settings, key)) for c in points}) > 1 for _, _, points in panels):

@@ -15,11 +15,11 @@ from clearir.experiment.analysis import VS_BASE, Analysis, Config, ConfigTest, a
 from clearir.experiment.grid import Plan
 from clearir.experiment.plots import render_plots
 from clearir.experiment.steps import now
-from clearir.experiment.store import BASE_NAME, FOCUS, Finished, Target, load_finished, load_values
+from clearir.experiment.store import BASE_NAME, FOCUS, Finished, Target, Values, load_finished, load_values
 from clearir.files import write_bytes, write_json, write_text
 from clearir.metrics.registry import ENGLISH_KEPT, ENGLISH_METRIC, metric
 from clearir.report.blocks import Block, Cell, Section, html_page, markdown, rich_table
-from clearir.report.results import package_versions
+from clearir.report.results import SHIFT_SUFFIX, package_versions
 from clearir.report.tables import lower_is_better
 
 SCHEMA_VERSION = 1
@@ -30,15 +30,25 @@ MISSING = "—"
 
 
 def build_analysis(plan: Plan) -> tuple[Finished, Analysis]:
-    """Read every finished run of ``plan`` from its directory and analyse them against the base model."""
+    """Read every finished run of ``plan`` from its directory and analyse them against the base model (with
+    SHIFT too when its evaluations are on)."""
     finished = load_finished(plan)
-    record = finished.base[BASE_NAME]
-    base = load_values(plan.out / record["folder"], record["entries"], plan.train_langs)
-    runs = {}
+
+    def values(record: dict[str, Any], langs: tuple[str, ...]) -> Values:
+        return load_values(plan.out / record["folder"], record["entries"], langs)
+
+    base = values(finished.base[BASE_NAME], plan.train_langs)
+    runs: dict[str, Values] = {}
+    shifted: dict[str, Values] = {}
     for run in plan.runs:
         if facts := finished.runs.get(run.id):
-            runs[run.id] = load_values(plan.out / facts["folder"], facts["entries"], run.langs)
-    return finished, analyse(plan, runs, base, plan.shared.significance_resamples)
+            runs[run.id] = values(facts, run.langs)
+            if shift := facts["evaluations"].get(run.id + SHIFT_SUFFIX):
+                shifted[run.id] = values(shift, run.langs)
+    base_shift = finished.base.get(BASE_NAME + SHIFT_SUFFIX)
+    base_shifted = values(base_shift, plan.train_langs) if base_shift else None
+    analysis = analyse(plan, runs, base, plan.shared.significance_resamples, shifted, base_shifted)
+    return finished, analysis
 
 
 def write_ablation_report(plan: Plan) -> tuple[dict[str, Path], Finished, Analysis]:
@@ -190,6 +200,7 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
                 "settings": settings,
                 "seeds": list(config.seeds),
                 "runs": {str(seed): run_id for seed, run_id in config.runs.items()},
+                "shift": config.shift,
                 "english_kept": None if english is None else english.english_kept,
                 "values": values,
             }
@@ -207,6 +218,9 @@ def ablation_document(plan: Plan, finished: Finished, analysis: Analysis) -> dic
         "base": {
             "model": finished.base[BASE_NAME]["model_path"],
             "values": [{**asdict(t), "task": t.task, "value": v} for t, v in analysis.base.items()],
+            "shift_values": [
+                {**asdict(t), "task": t.task, "value": v} for t, v in analysis.base_shift.items()
+            ],
         },
         "runs": _run_records(plan, finished),
         "configs": configs,
@@ -256,10 +270,11 @@ def _verdicts(analysis: Analysis) -> list[Block]:
 
 
 def _results_table(analysis: Analysis, configs: list[Config], targets: list[Target]) -> Block:
-    base = [
-        Cell(metric(t.metric).format(analysis.base[t]) if t in analysis.base else MISSING) for t in targets
-    ]
-    rows = [(Cell("base model"), Cell(""), *base)]
+    rows = []
+    for name, values in (("base model", analysis.base), ("base model + SHIFT", analysis.base_shift)):
+        if values:
+            cells = [Cell(metric(t.metric).format(values[t]) if t in values else MISSING) for t in targets]
+            rows.append((Cell(name), Cell(""), *cells))
     for config in configs:
         cells = [Cell(config.label), Cell(str(len(config.seeds)))]
         for target in targets:
@@ -319,7 +334,7 @@ def report_sections(plan: Plan, finished: Finished, analysis: Analysis, figures:
         ("", _intro(plan, finished)),
         ("Verdicts", _verdicts(analysis)),
     ]
-    english = [Cell(text) for c in analysis.configs if (text := _english(analysis, c))]
+    english = [Cell(text) for c in analysis.configs if not c.shift and (text := _english(analysis, c))]
     sections.append(("English retention", [Block("list", items=tuple(english))]))
     if figures:
         caption = "mean ± std over seeds; dashed: the base model"

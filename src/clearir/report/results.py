@@ -19,7 +19,7 @@ from clearir.data.files import parse_json, read_text
 from clearir.errors import ClearirError
 from clearir.evaluation.results import EvalEntry, clean_metrics, entry_from_record, read_metric_values
 from clearir.metrics.registry import RUN, metric, shown_in
-from clearir.metrics.significance import PairedTest, compare
+from clearir.metrics.significance import PairedTest, compare_many
 
 SCHEMA_VERSION = 1
 ENGLISH = "en"
@@ -263,7 +263,7 @@ def significance_tests(
     every task of ``records`` (the model's ``eval_entries``) and every metric of the run report
     (:mod:`clearir.metrics.registry`) with per-query values; a language-matrix cell only on its heatmap's
     metric (``HEATMAP_METRIC``: hundreds of cells, each tested once)."""
-    out: list[Significance] = []
+    keys, pairs = [], []
     for record in records:
         entry = entry_from_record(record)
         key = HEATMAP_METRIC.get(entry.scenario)
@@ -271,6 +271,10 @@ def significance_tests(
         mine = read_metric_values(model_dir, record["task"], metrics)
         base = read_metric_values(reference_dir, record["task"], metrics)
         for name in (m for m in mine if m in base):
-            test = compare(mine[name], base[name], name, n_resamples=n_resamples, seed=0)
-            out.append(Significance(model, *entry.key, name, **test.record(), reference=reference))
-    return out
+            keys.append((*entry.key, name))
+            pairs.append((mine[name], base[name], name))
+    tests = compare_many(pairs, n_resamples, seed=0)
+    return [
+        Significance(model, *key, **test.record(), reference=reference)
+        for key, test in zip(keys, tests, strict=True)
+    ]
