@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -251,3 +252,18 @@ def test_shift_twins_and_holm_by_language() -> None:
     de_tests = [t for t in vs_base if by_language.config(t.variant).langs == ("de",)]
     assert [t.p_holm for t in de_tests] == pytest.approx(holm([t.p_value for t in de_tests]))
     assert len(de_tests) < len(vs_base)
+
+
+def test_multilingual_model_is_compared_at_the_same_budget_per_language(tmp_path: Path) -> None:
+    grid = tmp_path / "g.toml"
+    grid.write_text(
+        '[fixed]\nloss = "infonce"\nseed = 1\n\n[[grid]]\nlangs = ["de", "ar"]\nsteps = [4, 8]\n\n'
+        '[[grid]]\nlangs = ["de+ar"]\nsteps = [8]\n',
+        encoding="utf-8",
+    )
+    plan = load_plan(grid)
+    base = _base_values(("de", "ar"))
+    analysis = analyse(plan, {r.id: _model(base, r, {}) for r in plan.runs}, base, n_resamples=200)
+    tests = [t for t in analysis.tests if t.family == "langs"]
+    # 8 steps over two languages: compared with the 4-step single-language models, not the 8-step ones.
+    assert {analysis.label(t.reference) for t in tests} == {"de · steps=4", "ar · steps=4"}

@@ -303,3 +303,12 @@ def test_cli_bad_grid_is_one_line_error(
     err = capsys.readouterr().err
     assert info.value.code == 2
     assert "error:" in err and "unknown key 'step'" in err and "Traceback" not in err
+
+
+def test_zero_shot_languages_without_parallel_data_are_evaluated_without_shift() -> None:
+    """XQuAD's ru has no MLQA-R paragraphs to fit SHIFT vectors from: a zero-shot ru is evaluated plain only."""
+    plan = load_plan(vary=["langs=de,de+ar"], set_=["eval_langs=ru", "eval_scope=own"])
+    single, multi = plan.runs
+    assert plan.model_langs(None) == ("de", "ar", "ru") and plan.model_langs(None, shift=True) == ("de", "ar")
+    assert plan.model_langs(single) == ("de",) and plan.model_langs(multi) == ("de", "ar", "ru")
+    assert plan.model_langs(multi, shift=True) == ("de", "ar")

@@ -16,7 +16,9 @@ Comparisons (each on the focus targets of ``clearir.experiment.store.FOCUS``):
 - one family per varied setting: each configuration against the one that differs only in that setting, at
   its reference value (InfoNCE for ``loss``, off for ``kl``, else ``clearir run``'s default when the grid has
   it, else the setting's first value), on the seeds both have. For ``langs``, a multilingual model is compared
-  with each single-language model of its languages, on that language.
+  with each single-language model of its languages, on that language: the one with the same budget per
+  language (the multilingual model's steps over its number of languages) when the grid has it, else the one
+  with the same steps.
 
 p-values are Holm-corrected over every test of a family, or with ``holm_by_language`` over those of one
 training language within a family (the tests of one language's table). A difference is called *real* only
@@ -319,8 +321,13 @@ def _pairs(
     if key == "langs":
         for config in configs.values():
             if len(config.langs) > 1:
+                share = config.settings.steps // len(config.langs)  # the same budget per language
                 for lang in config.langs:
-                    reference = configs.get(config_id(replace(config.settings, langs=lang)))
+                    candidates = (
+                        replace(config.settings, langs=lang, steps=share),
+                        replace(config.settings, langs=lang),
+                    )
+                    reference = next((r for c in candidates if (r := configs.get(config_id(c)))), None)
                     if reference is not None:
                         pairs.append((config, reference, (lang,)))
         return pairs

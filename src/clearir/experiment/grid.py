@@ -56,6 +56,7 @@ from clearir.experiment.settings import (
     check_shared,
     irrelevant,
     setting_value,
+    shift_langs,
 )
 from clearir.rows.mining import format_window
 
@@ -86,14 +87,16 @@ class Plan:
         """The languages every model is evaluated on: the training languages, then ``eval_langs``."""
         return tuple(dict.fromkeys((*self.train_langs, *self.shared.eval_langs)))
 
-    def model_langs(self, run: Run | None) -> tuple[str, ...]:
+    def model_langs(self, run: Run | None, shift: bool = False) -> tuple[str, ...]:
         """The languages ``run``'s model is evaluated on (the base model's for None): every evaluated
         language, or with ``eval_scope`` own the run's training languages (a multilingual run's also
-        ``eval_langs``)."""
+        ``eval_langs``); with ``shift``, those SHIFT vectors can be fitted for."""
         if run is None or self.shared.eval_scope == "all":
-            return self.eval_langs
-        zero_shot = self.shared.eval_langs if len(run.langs) > 1 else ()
-        return tuple(dict.fromkeys((*run.langs, *zero_shot)))
+            langs = self.eval_langs
+        else:
+            zero_shot = self.shared.eval_langs if len(run.langs) > 1 else ()
+            langs = tuple(dict.fromkeys((*run.langs, *zero_shot)))
+        return tuple(lang for lang in langs if lang in shift_langs(self.shared)) if shift else langs
 
     @cached_property
     def varying(self) -> tuple[str, ...]:
@@ -213,7 +216,7 @@ def plan_from_doc(
         "grid": [{k: [_jsonable(v) for v in axis] for k, axis in table.items()} for table in grids],
     }
     plan = Plan(shared_settings, tuple(runs), source, spec, description)
-    check_eval_langs(shared_settings, plan.eval_langs, f"{source}: evaluated languages")
+    check_eval_langs(shared_settings, plan.eval_langs, plan.train_langs, f"{source}: evaluated languages")
     return plan
 
 

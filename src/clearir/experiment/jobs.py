@@ -222,9 +222,10 @@ class Jobs:
 
     # -- evaluation
 
-    def tasks(self, run: Run | None) -> list[RetrievalTask]:
-        """The evaluation tasks of ``run``'s model (None: the base model), built once per language set."""
-        langs = self.plan.model_langs(run)
+    def tasks(self, run: Run | None, shift: bool) -> list[RetrievalTask]:
+        """The evaluation tasks of ``run``'s model (None: the base model), with SHIFT or without, built once
+        per language set."""
+        langs = self.plan.model_langs(run, shift)
         if langs not in self._tasks:
             s = self.plan.shared
             self._tasks[langs] = build_tasks(
@@ -241,7 +242,7 @@ class Jobs:
         def compute() -> dict[str, Any]:
             run = evaluate_model(
                 str(model.path),
-                self.tasks(model.run),
+                self.tasks(model.run, shift),
                 self.out / EVAL_DIR,
                 model_name=name,
                 cache_dir=self.cache_dir,

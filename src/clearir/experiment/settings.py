@@ -311,9 +311,19 @@ def check_shared(shared: Any, where: str) -> None:
             raise ClearirError(f"{where}: eval_datasets {name!r}: {exc}") from None
 
 
-def check_eval_langs(shared: Any, langs: tuple[str, ...], where: str) -> None:
-    """Every evaluated language (training languages first) is one of every evaluation dataset's, and of the
-    parallel data SHIFT is fitted from."""
+def shift_langs(shared: Any) -> tuple[str, ...]:
+    """The languages SHIFT vectors can be fitted for: those of the parallel data ``auto`` takes for the
+    evaluated datasets."""
+    from clearir.data.registry import dataset_spec
+    from clearir.shift.parallel import auto_dataset
+
+    return tuple(dataset_spec(auto_dataset(shared.eval_datasets)).languages)
+
+
+def check_eval_langs(shared: Any, langs: tuple[str, ...], trained: tuple[str, ...], where: str) -> None:
+    """Every evaluated language ``langs`` (training languages first) is one of every evaluation dataset's,
+    and with SHIFT every ``trained`` language has parallel data to fit its vectors from (a zero-shot one
+    without is evaluated without SHIFT only)."""
     from clearir.data.registry import dataset_spec
     from clearir.shift.parallel import auto_dataset
 
@@ -325,11 +335,10 @@ def check_eval_langs(shared: Any, langs: tuple[str, ...], where: str) -> None:
                     f"{where}: {lang!r} is not a language of {name}; expected some of "
                     f"{', '.join(x for x in spec.languages if x != 'en')}"
                 )
-    if shared.shift:
+    if shared.shift and (missing := [lang for lang in trained if lang not in shift_langs(shared)]):
         parallel = dataset_spec(auto_dataset(shared.eval_datasets))
-        if missing := [lang for lang in langs if lang not in parallel.languages]:
-            raise ClearirError(
-                f"{where}: shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to "
-                f"fit SHIFT vectors from (it has {', '.join(parallel.languages)}); turn SHIFT off or choose "
-                "other languages"
-            )
+        raise ClearirError(
+            f"{where}: shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to "
+            f"fit SHIFT vectors from (it has {', '.join(parallel.languages)}); turn SHIFT off or choose "
+            "other languages"
+        )

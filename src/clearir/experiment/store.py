@@ -129,7 +129,12 @@ def train_key(plan: Plan, run: Run, base_key: str) -> str:
 def eval_key(plan: Plan, run: Run | None, model: str, shift: bool) -> str:
     """The key of an evaluation of ``run``'s model (None: the base model), whose key is ``model``."""
     s = plan.shared
-    settings = [list(s.eval_datasets), list(plan.model_langs(run)), list(s.scenarios), s.eval_max_queries]
+    settings = [
+        list(s.eval_datasets),
+        list(plan.model_langs(run, shift)),
+        list(s.scenarios),
+        s.eval_max_queries,
+    ]
     settings += [s.eval_max_seq_length, *([ShiftSettings().to_dict()] if shift else [])]
     return step_key("eval", RESULTS_LAYOUT, model, settings, *precision_part(plan))
 
