@@ -306,7 +306,7 @@ def test_cli_bad_grid_is_one_line_error(
 
 
 def test_zero_shot_languages_without_parallel_data_are_evaluated_without_shift() -> None:
-    """XQuAD's ru has no MLQA-R paragraphs to fit SHIFT vectors from: a zero-shot ru is evaluated plain only."""
+    """XQuAD's ru has no MLQA-R paragraphs to fit SHIFT vectors from: a zero-shot ru is evaluated plain."""
     plan = load_plan(vary=["langs=de,de+ar"], set_=["eval_langs=ru", "eval_scope=own"])
     single, multi = plan.runs
     assert plan.model_langs(None) == ("de", "ar", "ru") and plan.model_langs(None, shift=True) == ("de", "ar")
