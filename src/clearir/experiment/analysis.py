@@ -299,17 +299,23 @@ def analyse(
                 **result.record(),
             )
         )
-    by_language = plan.shared.holm_by_language
+    _correct(analysis, plan.shared.holm_by_language)
+    return analysis
+
+
+def _correct(analysis: Analysis, by_language: bool) -> None:
+    """Set every test's Holm-corrected p-value: over its family, or ``by_language`` over the tests of its
+    configuration's training language(s) within the family (the base model's: the target's language)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, t in enumerate(analysis.tests):
         scope = ""
         if by_language:
-            scope = t.target.lang if t.variant in fixed else "+".join(analysis.config(t.variant).langs)
+            fixed = t.variant in (BASE, BASE_SHIFT)
+            scope = t.target.lang if fixed else "+".join(analysis.config(t.variant).langs)
         groups.setdefault((t.family, scope), []).append(i)
     for members in groups.values():
         for i, p in zip(members, holm([analysis.tests[i].p_value for i in members]), strict=True):
             analysis.tests[i] = replace(analysis.tests[i], p_holm=p)
-    return analysis
 
 
 def _pairs(
