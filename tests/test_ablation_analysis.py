@@ -267,3 +267,20 @@ def test_multilingual_model_is_compared_at_the_same_budget_per_language(tmp_path
     tests = [t for t in analysis.tests if t.family == "langs"]
     # 8 steps over two languages: compared with the 4-step single-language models, not the 8-step ones.
     assert {analysis.label(t.reference) for t in tests} == {"de · steps=4", "ar · steps=4"}
+
+
+def test_zero_shot_languages_are_targets_of_the_models_evaluated_on_them() -> None:
+    plan = load_plan(
+        vary=["langs=de,de+ar", "loss=infonce", "seed=1"], set_=["eval_langs=es", "eval_scope=own"]
+    )
+    base = _base_values(("de", "ar", "es"))
+    runs = {r.id: _model(base, r, {}) for r in plan.runs}
+    multi_run = next(r for r in plan.runs if len(r.langs) > 1)
+    es = Target(DATASET, "es", "L→en", "ndcg_at_10")
+    runs[multi_run.id][es] = {q: v + 0.05 for q, v in base[es].items()}  # _model keeps trained languages only
+    analysis = analyse(plan, runs, base, n_resamples=2000)
+    single, multi = (analysis.config(_config(plan, analysis, label)) for label in ("de", "de+ar"))
+    assert single.zero_shot == () and multi.zero_shot == ("es",) and multi.evaluated == ("de", "ar", "es")
+    assert es in analysis.targets(multi) and es not in analysis.targets(single)
+    test = _find(analysis, VS_BASE, multi.id, "base", es)
+    assert test.diff == pytest.approx(0.05) and test.real

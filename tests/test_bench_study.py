@@ -47,3 +47,17 @@ def test_claim_tables_say_what_the_values_hold() -> None:
         cells[4].startswith("-0.100*") and cells[5].startswith("+0.050*") and cells[7].startswith("+0.050*")
     )
     assert "Not run yet: the grid's multilingual models" in text and "Not run yet: JSD" in text
+
+
+def test_multilingual_table_compares_with_each_language_and_zero_shot() -> None:
+    plan = load_plan(
+        vary=["langs=de,ar,de+ar", "loss=infonce", "seed=1"], set_=["eval_langs=es", "eval_scope=own"]
+    )
+    langs = ("de", "ar", "es")
+    runs = {r.id: _values(langs, 1, {("L→en", "ndcg_at_10"): 0.05 * len(r.langs)}) for r in plan.runs}
+    analysis = analyse(plan, runs, _values(langs, 0, {}), 2000)
+    text = claims_markdown(plan, analysis, "3 of 3 runs finished")
+    rows = [line for line in text.splitlines() if line.startswith(("| de | InfoNCE", "| ar | InfoNCE"))]
+    assert len(rows) == 2 and all(row.split(" | ")[2].startswith("+0.050*") for row in rows)
+    zero = next(line for line in text.splitlines() if line.startswith("| es | InfoNCE"))
+    assert zero.split(" | ")[2].startswith("+0.100*")

@@ -58,13 +58,15 @@ PREFERRED_REFERENCE: dict[str, Any] = {
 @dataclass(frozen=True)
 class Config:
     """A configuration: its id, label, settings (those of its first run) and its runs by seed; ``shift``:
-    the SHIFT twin, whose runs are the ``+shift`` evaluations of its configuration's."""
+    the SHIFT twin, whose runs are the ``+shift`` evaluations of its configuration's; ``zero_shot``: the
+    languages of ``eval_langs`` it was evaluated on besides its training languages."""
 
     id: str
     label: str
     settings: RunSettings
     runs: dict[int, str]
     shift: bool = False
+    zero_shot: tuple[str, ...] = ()
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -73,6 +75,11 @@ class Config:
     @property
     def langs(self) -> tuple[str, ...]:
         return self.settings.lang_list
+
+    @property
+    def evaluated(self) -> tuple[str, ...]:
+        """The languages it has targets in: its training languages, then the zero-shot ones."""
+        return (*self.langs, *self.zero_shot)
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,12 @@ def analyse(
     configs: dict[str, Config] = {}
     for run in plan.runs:
         if run.id in runs:
+            zero_shot = tuple(
+                x for x in plan.model_langs(run) if x in plan.shared.eval_langs and x not in run.langs
+            )
+            label = plan.label(run.settings, seed=False)
             config = configs.setdefault(
-                run.config_id, Config(run.config_id, plan.label(run.settings, seed=False), run.settings, {})
+                run.config_id, Config(run.config_id, label, run.settings, {}, False, zero_shot)
             )
             config.runs[run.settings.seed] = run.id
     values: dict[str, Values] = dict(runs)
@@ -230,13 +241,15 @@ def analyse(
         if all(r in shifted for r in config.runs.values()):
             runs_shifted = {seed: r + SHIFT_SUFFIX for seed, r in config.runs.items()}
             label = f"{config.label} + SHIFT"
-            twins[config.id] = Config(config.id + SHIFT_SUFFIX, label, config.settings, runs_shifted, True)
+            twins[config.id] = replace(
+                config, id=config.id + SHIFT_SUFFIX, label=label, runs=runs_shifted, shift=True
+            )
             values.update({r + SHIFT_SUFFIX: shifted[r] for r in config.runs.values()})
     every = [c for plain in configs.values() for c in (plain, twins.get(plain.id)) if c is not None]
     datasets = list(dict.fromkeys(t.dataset for t in base))
     stats: dict[tuple[str, Target], Stat] = {}
     for config in every:
-        for target in (t for d in datasets for t in targets_of(d, config.langs)):
+        for target in (t for d in datasets for t in targets_of(d, config.evaluated)):
             if target in base and all(target in values[r] for r in config.runs.values()):
                 per_seed = {seed: _mean(values[r][target]) for seed, r in config.runs.items()}
                 mean, std = mean_std(list(per_seed.values()))

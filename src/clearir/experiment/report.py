@@ -37,16 +37,16 @@ def build_analysis(plan: Plan) -> tuple[Finished, Analysis]:
     def values(record: dict[str, Any], langs: tuple[str, ...]) -> Values:
         return load_values(plan.out / record["folder"], record["entries"], langs)
 
-    base = values(finished.base[BASE_NAME], plan.train_langs)
+    base = values(finished.base[BASE_NAME], plan.eval_langs)
     runs: dict[str, Values] = {}
     shifted: dict[str, Values] = {}
     for run in plan.runs:
         if facts := finished.runs.get(run.id):
-            runs[run.id] = values(facts, run.langs)
+            runs[run.id] = values(facts, plan.model_langs(run))
             if shift := facts["evaluations"].get(run.id + SHIFT_SUFFIX):
-                shifted[run.id] = values(shift, run.langs)
+                shifted[run.id] = values(shift, plan.model_langs(run, shift=True))
     base_shift = finished.base.get(BASE_NAME + SHIFT_SUFFIX)
-    base_shifted = values(base_shift, plan.train_langs) if base_shift else None
+    base_shifted = values(base_shift, plan.model_langs(None, shift=True)) if base_shift else None
     analysis = analyse(plan, runs, base, plan.shared.significance_resamples, shifted, base_shifted)
     return finished, analysis
 
@@ -85,12 +85,14 @@ def _cell(analysis: Analysis, config: Config, target: Target) -> tuple[str, str,
 
 
 def _groups(plan: Plan, analysis: Analysis) -> list[tuple[str, str, list[Config], list[Target]]]:
-    """(dataset, training language, its configurations, the targets) per table."""
+    """(dataset, language, its configurations, the targets) per table: each training language's
+    configurations, then each zero-shot language's (the configurations evaluated on it)."""
     datasets = list(dict.fromkeys(t.dataset for t in analysis.base))
     groups = []
     for dataset in datasets:
-        for lang in plan.train_langs:
-            configs = [c for c in analysis.configs if lang in c.langs]
+        for lang in plan.eval_langs:
+            zero_shot = lang not in plan.train_langs
+            configs = [c for c in analysis.configs if lang in (c.zero_shot if zero_shot else c.langs)]
             targets = [
                 t
                 for c in configs[:1]
@@ -342,9 +344,8 @@ def report_sections(plan: Plan, finished: Finished, analysis: Analysis, figures:
             ("Figures", [Block("figure", f"{name}: {caption}", header=(name,)) for name in figures])
         )
     for dataset, lang, configs, targets in _groups(plan, analysis):
-        sections.append(
-            (f"Results: trained on {lang}, {dataset}", [_results_table(analysis, configs, targets)])
-        )
+        how = "trained on" if lang in plan.train_langs else "zero-shot on"
+        sections.append((f"Results: {how} {lang}, {dataset}", [_results_table(analysis, configs, targets)]))
     for family in analysis.families():
         if family != VS_BASE:
             sections.append((f"Comparisons: {family}", [_comparison_table(analysis, family)]))
