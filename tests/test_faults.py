@@ -204,9 +204,9 @@ def test_disk_full_during_eval_keeps_the_previous_result(files: Path, tmp_path: 
     )
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    def small_files() -> None:  # every file written is cut at 2 kB: a full disk for the per-query files
+    def small_files() -> None:  # every file written is cut at 1 kB: a full disk for the tasks' files
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
 
     args = ["eval", "--model", str(files / "model"), "--data-dir", str(files / "data"), "--out", str(out)]
     proc = clearir([*args, *EVAL_ARGS, "--no-cache"], tmp_path / "home", preexec=small_files)
