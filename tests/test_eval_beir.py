@@ -4,12 +4,13 @@ line."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from clearir.evaluation.results import PER_QUERY_DIR, TASKS_DIR, clearir_folder
+from clearir.evaluation.results import PER_QUERY_DIR, PER_QUERY_SUFFIX, TASKS_DIR, clearir_folder
 from tests.cli_runner import run
 from tests.own_data import write_beir, xquad_beir
 from tests.tiny_model import make_tiny_model
@@ -74,9 +75,8 @@ def test_beir_sets_score_as_the_registry_tasks(
     bilingual = scores(out, "registry", "xquad-bilingual-de-en+de")
     assert {m: mixed_scores[m] for m in MIXED} == {m: bilingual[m] for m in MIXED}
     assert mixed_scores["max_rank_mean"] > 1 and "inclination_share" in mixed_scores
-    per_query = json.loads(
-        (clearir_folder(out, "mixed") / PER_QUERY_DIR / "beir-xq_mixed-de-en+de.json").read_text()
-    )
+    path = clearir_folder(out, "mixed") / PER_QUERY_DIR / f"beir-xq_mixed-de-en+de{PER_QUERY_SUFFIX}"
+    per_query = json.loads(gzip.decompress(path.read_bytes()))
     assert len(per_query["values"]["max_rank"]) == 40 and per_query["split"] == "test"
 
 
