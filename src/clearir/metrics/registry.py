@@ -4,8 +4,8 @@ which way is better, how many decimals it is shown with, and where it is shown.
 A metric is the aggregate over queries of one per-query *measure* the evaluation writes
 (``per_query/<task>.json.gz``): ``ndcg_at_10`` is the mean of the per-query ``ndcg_at_10``,
 ``max_rank_median`` the median of the per-query ``max_rank``, ``inclination_share`` the share of queries
-whose ``inclination`` count is at least 1. A measure no entry names is summarised as its mean under its own name (``ndcg_at_3``,
-``map_at_100``, ``complete_at_5``).
+whose ``inclination`` count is at least 1. A measure no entry names is summarised as its mean under its
+own name (``ndcg_at_3``, ``map_at_100``, ``complete_at_5``).
 
 Adding a metric to the reports is one entry here: with ``shown_in`` naming ``RUN`` it is a row of the run
 report's tables (with significance tests when its aggregate is a mean of per-query values), with ``ABLATION``
