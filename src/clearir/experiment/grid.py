@@ -96,7 +96,10 @@ class Plan:
         else:
             zero_shot = self.shared.eval_langs if len(run.langs) > 1 else ()
             langs = tuple(dict.fromkeys((*run.langs, *zero_shot)))
-        return tuple(lang for lang in langs if lang in shift_langs(self.shared)) if shift else langs
+        if not shift:
+            return langs
+        fitted = shift_langs(self.shared)
+        return tuple(lang for lang in langs if lang in fitted)
 
     @cached_property
     def varying(self) -> tuple[str, ...]:

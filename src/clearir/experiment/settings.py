@@ -311,13 +311,18 @@ def check_shared(shared: Any, where: str) -> None:
             raise ClearirError(f"{where}: eval_datasets {name!r}: {exc}") from None
 
 
-def shift_langs(shared: Any) -> tuple[str, ...]:
-    """The languages SHIFT vectors can be fitted for: those of the parallel data ``auto`` takes for the
-    evaluated datasets."""
+def _parallel(shared: Any) -> Any:
+    """The registry spec of the parallel data SHIFT's ``auto`` fits from for the evaluated datasets."""
     from clearir.data.registry import dataset_spec
     from clearir.shift.parallel import auto_dataset
 
-    return tuple(dataset_spec(auto_dataset(shared.eval_datasets)).languages)
+    return dataset_spec(auto_dataset(shared.eval_datasets))
+
+
+def shift_langs(shared: Any) -> tuple[str, ...]:
+    """The languages SHIFT vectors can be fitted for: those of the parallel data ``auto`` takes for the
+    evaluated datasets."""
+    return tuple(_parallel(shared).languages)
 
 
 def check_eval_langs(shared: Any, langs: tuple[str, ...], trained: tuple[str, ...], where: str) -> None:
@@ -325,7 +330,6 @@ def check_eval_langs(shared: Any, langs: tuple[str, ...], trained: tuple[str, ..
     and with SHIFT every ``trained`` language has parallel data to fit its vectors from (a zero-shot one
     without is evaluated without SHIFT only)."""
     from clearir.data.registry import dataset_spec
-    from clearir.shift.parallel import auto_dataset
 
     for name in shared.eval_datasets:
         spec = dataset_spec(name)
@@ -335,8 +339,8 @@ def check_eval_langs(shared: Any, langs: tuple[str, ...], trained: tuple[str, ..
                     f"{where}: {lang!r} is not a language of {name}; expected some of "
                     f"{', '.join(x for x in spec.languages if x != 'en')}"
                 )
-    if shared.shift and (missing := [lang for lang in trained if lang not in shift_langs(shared)]):
-        parallel = dataset_spec(auto_dataset(shared.eval_datasets))
+    parallel = _parallel(shared) if shared.shift else None
+    if parallel and (missing := [lang for lang in trained if lang not in parallel.languages]):
         raise ClearirError(
             f"{where}: shift: {parallel.name} has no parallel paragraphs for {', '.join(missing)} to "
             f"fit SHIFT vectors from (it has {', '.join(parallel.languages)}); turn SHIFT off or choose "
