@@ -312,3 +312,20 @@ def test_zero_shot_languages_without_parallel_data_are_evaluated_without_shift()
     assert plan.model_langs(None) == ("de", "ar", "ru") and plan.model_langs(None, shift=True) == ("de", "ar")
     assert plan.model_langs(single) == ("de",) and plan.model_langs(multi) == ("de", "ar", "ru")
     assert plan.model_langs(multi, shift=True) == ("de", "ar")
+
+
+def test_shift_pairs_are_a_setting_of_the_evaluation_key() -> None:
+    """``shift_max_pairs`` reaches the SHIFT evaluations and their keys (a grid pinning the old count keeps
+    its finished evaluations); 0 means every pair, a negative count is refused."""
+    from clearir.evaluation.settings import DEFAULT_MAX_PAIRS
+    from clearir.experiment.settings import shift_settings
+    from clearir.experiment.store import eval_key
+
+    default, pinned = load_plan(), load_plan(set_=["shift_max_pairs=400"])
+    assert shift_settings(default.shared).max_pairs == DEFAULT_MAX_PAIRS != 400
+    assert shift_settings(pinned.shared).max_pairs == 400
+    assert shift_settings(load_plan(set_=["shift_max_pairs=0"]).shared).max_pairs is None
+    assert eval_key(default, None, "m", shift=True) != eval_key(pinned, None, "m", shift=True)
+    assert eval_key(default, None, "m", shift=False) == eval_key(pinned, None, "m", shift=False)
+    with pytest.raises(ClearirError, match="shift_max_pairs"):
+        load_plan(set_=["shift_max_pairs=-3"])

@@ -11,10 +11,10 @@ from rich.console import Console
 
 from clearir.cli.options import embedding_cache, generated, setting_options, shared, split_list
 from clearir.errors import ClearirError
+from clearir.evaluation.settings import DEFAULT_MAX_PAIRS
 from clearir.fields import setting
 from clearir.files import check_dir_target, check_name
 from clearir.precision import check_precision
-from clearir.shift.parallel import DEFAULT_MAX_PAIRS
 
 _SCENARIOS_HELP = (
     "Comma-separated: monolingual, crosslingual, bilingual, multilingual, bitext (default: all), "

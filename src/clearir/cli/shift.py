@@ -12,8 +12,8 @@ from clearir.cli import options
 from clearir.cli.options import embedding_cache, generated, setting_options, shared, split_list
 from clearir.config import resolve_model
 from clearir.errors import ClearirError
+from clearir.evaluation.settings import DEFAULT_MAX_PAIRS
 from clearir.fields import setting
-from clearir.shift.parallel import DEFAULT_MAX_PAIRS
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from clearir.evaluation.results import clearir_folder, eval_entries
 from clearir.evaluation.scenarios import RetrievalTask, build_tasks
 from clearir.experiment.grid import Plan
 from clearir.experiment.keys import model_key
-from clearir.experiment.settings import Run
+from clearir.experiment.settings import Run, shift_settings
 from clearir.experiment.steps import Steps
 from clearir.experiment.store import (
     EVAL_DIR,
@@ -42,7 +42,6 @@ from clearir.experiment.store import (
 from clearir.model.build import build_model
 from clearir.report.results import PhaseTiming
 from clearir.rows.settings import write_rows
-from clearir.shift import ShiftSettings
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.trainer import CHECKPOINTS, MODEL, last_checkpoint, train
 
@@ -249,7 +248,7 @@ class Jobs:
                 batch_size=s.eval_batch_size,
                 max_seq_length=s.eval_max_seq_length,
                 progress=self.progress,
-                shift=ShiftSettings() if shift else None,
+                shift=shift_settings(s) if shift else None,
                 data_dir=self.data_dir,
                 precision=s.precision,
             )

@@ -31,6 +31,7 @@ from clearir.metrics.significance import DEFAULT_RESAMPLES
 from clearir.precision import PRECISIONS
 from clearir.rows.settings import OWN_DATA, RowsSettings
 from clearir.rows.sources import DEFAULT_PIVOT
+from clearir.shift.fit import ShiftSettings
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 LANG_SEPARATOR = "+"
@@ -292,6 +293,10 @@ def check_shared(shared: Any, where: str) -> None:
     for name in ("eval_batch_size", "significance_resamples", "save_steps"):
         if getattr(shared, name) < 1:
             raise ClearirError(f"{where}: {name}: expected a positive integer, got {getattr(shared, name)}")
+    if shared.shift_max_pairs is not None and shared.shift_max_pairs < 1:
+        raise ClearirError(
+            f"{where}: shift_max_pairs: expected a positive integer (0: all), got {shared.shift_max_pairs}"
+        )
     if shared.eval_scope not in EVAL_SCOPES:
         raise ClearirError(
             f"{where}: eval_scope {shared.eval_scope!r}: expected one of {', '.join(EVAL_SCOPES)}"
@@ -309,6 +314,11 @@ def check_shared(shared: Any, where: str) -> None:
             dataset_spec(name)
         except ClearirError as exc:
             raise ClearirError(f"{where}: eval_datasets {name!r}: {exc}") from None
+
+
+def shift_settings(shared: Any) -> ShiftSettings:
+    """How the experiment's SHIFT evaluations apply SHIFT: vectors fitted per model ("auto")."""
+    return ShiftSettings(max_pairs=shared.shift_max_pairs)
 
 
 def _parallel(shared: Any) -> Any:

@@ -29,14 +29,13 @@ from clearir.errors import ClearirError
 from clearir.evaluation.results import RESULTS_LAYOUT, entry_from_record, read_metric_values
 from clearir.experiment.grid import Plan
 from clearir.experiment.keys import step_key
-from clearir.experiment.settings import Run
+from clearir.experiment.settings import Run, shift_settings
 from clearir.experiment.steps import Steps
 from clearir.metrics.registry import ABLATION, metric, shown_in
 from clearir.precision import resolve_precision
 from clearir.report.compare import scenario_kind
 from clearir.report.results import ENGLISH, SHIFT_SUFFIX
 from clearir.rows.sources import DEFAULT_PIVOT
-from clearir.shift import ShiftSettings
 
 LAYOUT_FILE = "experiment.json"
 LAYOUT_VERSION = 2
@@ -135,7 +134,7 @@ def eval_key(plan: Plan, run: Run | None, model: str, shift: bool) -> str:
         list(s.scenarios),
         s.eval_max_queries,
     ]
-    settings += [s.eval_max_seq_length, *([ShiftSettings().to_dict()] if shift else [])]
+    settings += [s.eval_max_seq_length, *([shift_settings(s).to_dict()] if shift else [])]
     return step_key("eval", RESULTS_LAYOUT, model, settings, *precision_part(plan))
 
 

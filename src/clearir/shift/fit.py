@@ -12,7 +12,8 @@ import numpy as np
 from clearir.errors import ClearirError
 from clearir.evaluation.encoder import TextEncoder, resolve_prompt
 from clearir.evaluation.scenarios import RetrievalTask, eval_dataset
-from clearir.shift.parallel import DEFAULT_MAX_PAIRS, ParallelTexts, auto_dataset, registry_texts
+from clearir.evaluation.settings import DEFAULT_MAX_PAIRS
+from clearir.shift.parallel import ParallelTexts, auto_dataset, registry_texts
 from clearir.shift.vectors import ShiftVectors, apply, text_hashes
 
 

@@ -12,9 +12,8 @@ from typing import Any
 
 from clearir.data.registry import dataset_spec, load_corpus
 from clearir.errors import ClearirError
+from clearir.evaluation.settings import DEFAULT_MAX_PAIRS
 
-# Pairs per language by default: all of MLQA-R's (408 to 443 per language) nearly, XQuAD's 240 all.
-DEFAULT_MAX_PAIRS = 400
 # The registry's parallel datasets; ``auto`` takes the first one that is not evaluated.
 REGISTRY_SOURCES = ("mlqa", "xquad")
 
