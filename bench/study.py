@@ -237,7 +237,14 @@ def shift_or_both(plan: Plan, analysis: Analysis) -> list[str]:
 def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
     """Each multilingual model against the per-language model of the same loss (same budget per language),
     then against the base model on the zero-shot languages."""
-    index, rows, zero = _index(analysis), [], []
+    index, rows, zero, versus = _index(analysis), [], [], []
+    for variant, reference in VERSUS:
+        a, b = index.get(("multi", variant)), index.get(("multi", reference))
+        if a and b:
+            for lang in a.evaluated:
+                tests = [_find(analysis, "loss", a.id, b.id, _target(lang, *t)) for t in CROSS]
+                if any(tests):
+                    versus.append([lang, f"{variant} − {reference}", *map(_cell, tests)])
     for name in METHODS:
         multi = index.get(("multi", name))
         if multi is None:
@@ -250,17 +257,25 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
         for lang in multi.zero_shot:
             tests = [_find(analysis, VS_BASE, multi.id, BASE, _target(lang, *t)) for t in CROSS[:3]]
             zero.append([lang, name, *map(_cell, tests)])
-    if not rows and not zero:
+    if not rows and not zero and not versus:
         return ["Not run yet: the grid's multilingual models (one per loss, all six languages mixed)."]
     columns = [_column(*t) for t in CROSS[:3]]
+    header = ["lang", "comparison", *(_column(*t) for t in CROSS)]
+    head = [
+        "Multilingual models against each other (CLEAR > InfoNCE in multilingual training?):",
+        "",
+        *(_table(header, versus) if versus else ["Not run yet."]),
+        "",
+    ]
     return [
+        *head,
         "Multilingual − per-language model (same loss, same budget per language):",
         "",
-        *_table(["lang", "loss", *columns], rows),
+        *(_table(["lang", "loss", *columns], rows) if rows else ["Not run yet."]),
         "",
         "Multilingual model − base model, zero-shot languages (no SHIFT: no parallel data for them):",
         "",
-        *_table(["lang", "loss", *columns], zero),
+        *(_table(["lang", "loss", *columns], zero) if zero else ["Not run yet."]),
     ]
 
 

@@ -61,3 +61,15 @@ def test_multilingual_table_compares_with_each_language_and_zero_shot() -> None:
     assert len(rows) == 2 and all(row.split(" | ")[2].startswith("+0.050*") for row in rows)
     zero = next(line for line in text.splitlines() if line.startswith("| es | InfoNCE"))
     assert zero.split(" | ")[2].startswith("+0.100*")
+
+
+def test_multilingual_models_are_compared_with_each_other() -> None:
+    """CLEAR > InfoNCE in multilingual training: the two multilingual models, language by language."""
+    plan = load_plan(vary=["langs=de+ar", "loss=infonce,clear", "seed=1"], set_=["eval_scope=own"])
+    langs, l_en = ("de", "ar"), ("L→en", "ndcg_at_10")
+    gains = {"infonce": 0.02, "clear": 0.06}
+    runs = {r.id: _values(langs, 1, {l_en: gains[r.settings.loss]}) for r in plan.runs}
+    text = claims_markdown(plan, analyse(plan, runs, _values(langs, 0, {}), 2000), "2 of 2 runs finished")
+    rows = [line for line in text.splitlines() if "| recipe − InfoNCE |" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| de", "| ar"]
+    assert all(row.split(" | ")[2].startswith("+0.040*") for row in rows)
