@@ -60,7 +60,8 @@ def test_multilingual_table_compares_with_each_language_and_zero_shot() -> None:
     rows = [line for line in text.splitlines() if line.startswith(("| de | InfoNCE", "| ar | InfoNCE"))]
     assert len(rows) == 2 and all(row.split(" | ")[2].startswith("+0.050*") for row in rows)
     zero = next(line for line in text.splitlines() if line.startswith("| es | InfoNCE"))
-    assert zero.split(" | ")[2].startswith("+0.100*")
+    cell = zero.split(" | ")[2]  # +0.100 plus the seed's noise (sd 0.01 per query, 200 queries)
+    assert "*" in cell and abs(float(cell.split("*")[0]) - 0.1) < 0.005
 
 
 def test_multilingual_models_are_compared_with_each_other() -> None:
