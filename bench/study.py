@@ -119,6 +119,9 @@ def _column(kind: str, key: str) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table, or "Not run yet." without rows."""
+    if not rows:
+        return ["Not run yet."]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
@@ -127,16 +130,24 @@ def _langs(plan: Plan) -> list[str]:
     return [lang for lang in plan.train_langs if "+" not in lang]
 
 
+def _versus_row(analysis: Analysis, a: Config, b: Config, lang: str, label: str) -> list[str] | None:
+    """``a`` − ``b`` (the ``loss`` family) on ``lang``'s cross-lingual targets; None if not compared there."""
+    tests = [_find(analysis, "loss", a.id, b.id, _target(lang, *t)) for t in CROSS]
+    return [lang, label, *map(_cell, tests)] if any(tests) else None
+
+
+def _versus_table(rows: Sequence[list[str] | None]) -> list[str]:
+    return _table(["lang", "comparison", *(_column(*t) for t in CROSS)], [r for r in rows if r])
+
+
 def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
     index, rows = _index(analysis), []
     for lang in _langs(plan):
         for variant, reference in VERSUS:
             a, b = index.get((lang, variant)), index.get((lang, reference))
             if a and b:
-                tests = [_find(analysis, "loss", a.id, b.id, _target(lang, *t)) for t in CROSS]
-                rows.append([lang, f"{variant} − {reference}", *map(_cell, tests)])
-    header = ["lang", "comparison", *(_column(*t) for t in CROSS)]
-    return _table(header, rows) if rows else ["Not run yet."]
+                rows.append(_versus_row(analysis, a, b, lang, f"{variant} − {reference}"))
+    return _versus_table(rows)
 
 
 def weakest(plan: Plan, analysis: Analysis) -> list[str]:
@@ -167,7 +178,7 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
         "InfoNCE − base",
         "recipe − InfoNCE",
     ]
-    lines = _table([*header, "recipe − base, pool C@10"], rows) if rows else ["Not run yet."]
+    lines = _table([*header, "recipe − base, pool C@10"], rows)
     if len(gains) >= 3:
         base, gain, edge = zip(*gains, strict=True)
         lines += [
@@ -231,7 +242,7 @@ def shift_or_both(plan: Plan, analysis: Analysis) -> list[str]:
         "recipe − SHIFT",
         "recipe + SHIFT − SHIFT",
     ]
-    return _table(header, rows) if rows else ["Not run yet."]
+    return _table(header, rows)
 
 
 def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
@@ -241,10 +252,7 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
     for variant, reference in VERSUS:
         a, b = index.get(("multi", variant)), index.get(("multi", reference))
         if a and b:
-            for lang in a.evaluated:
-                tests = [_find(analysis, "loss", a.id, b.id, _target(lang, *t)) for t in CROSS]
-                if any(tests):
-                    versus.append([lang, f"{variant} − {reference}", *map(_cell, tests)])
+            versus += [_versus_row(analysis, a, b, lang, f"{variant} − {reference}") for lang in a.evaluated]
     for name in METHODS:
         multi = index.get(("multi", name))
         if multi is None:
@@ -257,25 +265,21 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
         for lang in multi.zero_shot:
             tests = [_find(analysis, VS_BASE, multi.id, BASE, _target(lang, *t)) for t in CROSS[:3]]
             zero.append([lang, name, *map(_cell, tests)])
-    if not rows and not zero and not versus:
+    if not rows and not zero and not any(versus):
         return ["Not run yet: the grid's multilingual models (one per loss, all six languages mixed)."]
     columns = [_column(*t) for t in CROSS[:3]]
-    header = ["lang", "comparison", *(_column(*t) for t in CROSS)]
-    head = [
+    return [
         "Multilingual models against each other (CLEAR > InfoNCE in multilingual training?):",
         "",
-        *(_table(header, versus) if versus else ["Not run yet."]),
+        *_versus_table(versus),
         "",
-    ]
-    return [
-        *head,
         "Multilingual − per-language model (same loss, same budget per language):",
         "",
-        *(_table(["lang", "loss", *columns], rows) if rows else ["Not run yet."]),
+        *_table(["lang", "loss", *columns], rows),
         "",
         "Multilingual model − base model, zero-shot languages (no SHIFT: no parallel data for them):",
         "",
-        *(_table(["lang", "loss", *columns], zero) if zero else ["Not run yet."]),
+        *_table(["lang", "loss", *columns], zero),
     ]
 
 
