@@ -38,7 +38,7 @@ def test_help_has_an_option_for_every_setting_with_its_default(
         ("--losses", ",".join(RUN_GRID["loss"])),
         ("--steps", str(DEFAULT_RUN.steps)),
         ("--out", RUN_SHARED["out"]),
-        ("--eval-langs", ",".join(RUN_SHARED["eval_langs"])),
+        ("--shift-max-pairs", str(RUN_SHARED["shift_max_pairs"])),
         ("--eval-max-queries", str(SharedSettings().eval_max_queries)),
         ("--window", "50:100"),
         ("--mini-batch-size", "0"),
@@ -77,7 +77,7 @@ def test_bad_input_is_a_clear_error(
 def test_the_default_grid_is_base_plus_infonce_and_the_recipe_on_hi() -> None:
     plan = run_plan(RUN_GRID, {}, {})
     assert [plan.name(run) for run in plan.runs] == ["infonce-hi", "clear-hi"]
-    assert plan.eval_langs == ("hi", "de") and plan.out.name == "default"
+    assert plan.eval_langs == ("hi",) and plan.out.name == "default"
     assert plan.shared.shift and plan.shared.keep_models
     assert step_key("rows", ["hi", 5]) == step_key("rows", ["hi", 5])
     assert step_key("rows", ["hi", 5]) != step_key("rows", ["hi", 4])
