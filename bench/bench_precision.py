@@ -3,8 +3,9 @@
 1. encoding throughput on the same XQuAD texts, in the same length-sorted batches, the variants alternating
    over chunks (A B C D, then D C B A, ...): the bare fp32 forward (tokenise + forward, as ``bench_eval``),
    clearir's encoder in fp32 and in bf16 (``torch.autocast``), and for the record the bare forward with the
-   weights cast to bf16 (the alternative clearir does not use: faster, but nDCG moved); tokenizer time;
-   target: clearir bf16 >= 1.8x the bare fp32 forward;
+   weights cast to bf16 (the alternative clearir does not use: faster, but nDCG moved), and the bare bf16
+   autocast forward eager and under ``torch.compile`` (a copy of the model; its compile time recorded);
+   tokenizer time; target: clearir bf16 >= 1.8x the bare fp32 forward;
 2. nDCG@10 of every XQuAD task of de, hi, zh, ar and en (every direction, mixed pool and bitext task the
    engine has), clearir fp32 vs bf16; target: |delta| <= 0.002 on each;
 3. one training step (forward + backward, CLEAR recipe, ``clearir train``'s defaults: batch 16, 3 hard
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import platform
@@ -79,8 +81,8 @@ class Bf16Weights:
         if self._copies is None:
             self._copies = [t.data.to(torch.bfloat16) for t in tensors]
         self._saved = [(t, t.data) for t in tensors]
-        for tensor, copy in zip(tensors, self._copies, strict=True):
-            tensor.data = copy
+        for tensor, bf16 in zip(tensors, self._copies, strict=True):
+            tensor.data = bf16
 
     def __exit__(self, *exc: object) -> None:
         for tensor, data in self._saved:
@@ -106,14 +108,29 @@ def encoding_speed(model: SentenceTransformer, items: list[Key], batch_size: int
         with weights:
             bare_forward(model, chunk, list(fp32.batches(chunk)))
 
+    compiled = copy.deepcopy(model)
+    compiled.forward = torch.compile(compiled.forward, dynamic=True)
+
+    def bare_autocast(module: SentenceTransformer) -> Callable[[list[Key]], None]:
+        def run(chunk: list[Key]) -> None:
+            with torch.inference_mode(), autocast(True):
+                bare_forward(module, chunk, list(fp32.batches(chunk)))
+
+        return run
+
     variants: dict[str, Callable[[list[Key]], Any]] = {
         "bare_fp32_forward": lambda chunk: bare_forward(model, chunk, list(fp32.batches(chunk))),
         "clearir_fp32": fp32.encode,
         "clearir_bf16": bf16.encode,
         "bare_bf16_weights_forward": bare_bf16_weights,
+        "bare_bf16_autocast_forward": bare_autocast(model),
+        "bare_bf16_autocast_compiled": bare_autocast(compiled),
     }
-    variants["clearir_bf16"](items[:8])  # warm-up (first bf16 kernels)
-    variants["bare_bf16_weights_forward"](items[:8])
+    for name in ("clearir_bf16", "bare_bf16_weights_forward", "bare_bf16_autocast_forward"):
+        variants[name](items[:8])  # warm-up (first bf16 kernels)
+    started = time.perf_counter()
+    variants["bare_bf16_autocast_compiled"](items)  # compiles, for the shapes of every batch
+    compile_seconds = time.perf_counter() - started
     wall = dict.fromkeys(variants, 0.0)
     size = -(-len(items) // chunks)
     for n, start in enumerate(range(0, len(items), size)):
@@ -135,6 +152,10 @@ def encoding_speed(model: SentenceTransformer, items: list[Key], batch_size: int
         "chunks": chunks,
         "texts_per_s": {name: round(value, 2) for name, value in rate.items()},
         "speedup_vs_bare_fp32": {name: round(rate[name] / rate["bare_fp32_forward"], 3) for name in rate},
+        "compile_and_first_pass_seconds": round(compile_seconds, 1),
+        "compiled_over_eager_autocast": round(
+            rate["bare_bf16_autocast_compiled"] / rate["bare_bf16_autocast_forward"], 3
+        ),
         "tokenizer_seconds_all_texts": round(tokenize, 3),
         "tokenizer_share_of_clearir_bf16": round(tokenize / wall["clearir_bf16"], 4),
     }
@@ -315,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: encode,ndcg,step,run")
     parser.add_argument("--out", type=Path, default=OUT / "precision.json")
     parser.add_argument("--update", action="store_true", help="keep the other parts' results in --out")
+    parser.add_argument("--idle", action="store_true", help="record that nothing else ran on the machine")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -333,8 +355,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             "auto_resolves_to": resolve_precision("auto"),
             "load_average_1min_start": os.getloadavg()[0],
             "platform": platform.platform(),
-            "machine_idle": False,
-            "note": "measured on a shared machine (other agents running): ratios side by side, not absolutes",
+            "machine_idle": args.idle,
+            "note": "ratios side by side in one process"
+            + ("" if args.idle else "; the machine was shared (other work running): not absolutes"),
         },
         "targets": TARGETS,
         "versions": package_versions(),

@@ -151,11 +151,12 @@ def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
 
 
 def weakest(plan: Plan, analysis: Analysis) -> list[str]:
-    """Gains against the base model per language, weakest language (base L→en nDCG@10) first, and the rank
-    correlation of weakness and gain."""
+    """Gains against the base model per language, weakest language (base L→en nDCG@10) first, each CLEAR
+    form's edge over InfoNCE there, and the rank correlation of weakness and gain."""
     index, rows, gains = _index(analysis), [], []
     l_en = ("L→en", "ndcg_at_10")
     order = sorted(_langs(plan), key=lambda lang: analysis.base.get(_target(lang, *l_en), 0))
+    versus = [(a, b) for a, b in VERSUS if any((lang, a) in index and (lang, b) in index for lang in order)]
     for lang in order:
         recipe, infonce = index.get((lang, "recipe")), index.get((lang, "InfoNCE"))
         if not recipe or not infonce:
@@ -163,12 +164,17 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
         target = _target(lang, *l_en)
         mine = _find(analysis, VS_BASE, recipe.id, BASE, target)
         other = _find(analysis, VS_BASE, infonce.id, BASE, target)
-        versus = _find(analysis, "loss", recipe.id, infonce.id, target)
+        edges = [
+            _find(analysis, "loss", index[(lang, a)].id, index[(lang, b)].id, target)
+            if (lang, a) in index and (lang, b) in index
+            else None
+            for a, b in versus
+        ]
         pool = _find(
             analysis, VS_BASE, recipe.id, BASE, _target(lang, "mixed pool, L queries", "complete_at_10")
         )
         base = metric("ndcg_at_10").format(analysis.base[target])
-        rows.append([lang, base, _cell(mine), _cell(other), _cell(versus), _cell(pool)])
+        rows.append([lang, base, _cell(mine), _cell(other), *map(_cell, edges), _cell(pool)])
         if mine and other:
             gains.append((analysis.base[target], mine.diff, mine.diff - other.diff))
     header = [
@@ -176,7 +182,7 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
         "base L→en nDCG@10",
         "recipe − base",
         "InfoNCE − base",
-        "recipe − InfoNCE",
+        *(f"{a} − {b}" for a, b in versus),
     ]
     lines = _table([*header, "recipe − base, pool C@10"], rows)
     if len(gains) >= 3:

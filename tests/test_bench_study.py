@@ -6,7 +6,7 @@ import numpy as np
 
 from bench.study import claims_markdown
 from clearir.experiment.analysis import analyse
-from clearir.experiment.grid import load_plan
+from clearir.experiment.grid import load_plan, plan_from_doc
 from clearir.experiment.store import Values, targets_of
 
 
@@ -74,3 +74,30 @@ def test_multilingual_models_are_compared_with_each_other() -> None:
     rows = [line for line in text.splitlines() if "| recipe − InfoNCE |" in line]
     assert [row.split(" | ")[0] for row in rows] == ["| de", "| ar"]
     assert all(row.split(" | ")[2].startswith("+0.040*") for row in rows)
+
+
+def test_weakest_table_has_each_clear_form_against_infonce() -> None:
+    """The weakest-languages table gets a column per CLEAR form run (here the paper's reverse term at the
+    recipe's scale), each against InfoNCE; the recipe's columns stay as they were."""
+    doc = {
+        "shared": {"holm_by_language": True},
+        "grid": [
+            {"langs": ["de"], "loss": ["infonce", "clear"], "seed": [1]},
+            {"langs": ["de"], "loss": ["clear"], "bidirectional_reverse": [False], "seed": [1]},
+        ],
+    }
+    plan = plan_from_doc(doc, "test")
+    l_en = ("L→en", "ndcg_at_10")
+    gain = {(r.settings.loss, r.settings.bidirectional_reverse): 0.0 for r in plan.runs}
+    gain |= {("infonce", True): 0.02, ("clear", True): 0.03, ("clear", False): 0.06}
+    runs = {
+        r.id: _values(("de",), 1, {l_en: gain[(r.settings.loss, r.settings.bidirectional_reverse)]})
+        for r in plan.runs
+    }
+    text = claims_markdown(plan, analyse(plan, runs, _values(("de",), 0, {}), 2000), "3 of 3 runs finished")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| lang (weakest first)"))
+    columns, row = lines[at].strip("| ").split(" | "), lines[at + 2]
+    assert columns[4:6] == ["recipe − InfoNCE", "CLEAR (paper form), scale 100 − InfoNCE"]
+    cells = row.strip("| ").split(" | ")
+    assert cells[4].startswith("+0.010") and cells[5].startswith("+0.040*")
