@@ -255,7 +255,7 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
     """Each multilingual model against the per-language model of the same loss (same budget per language),
     then against the base model on the zero-shot languages."""
     index, rows, zero, versus = _index(analysis), [], [], []
-    for variant, reference in VERSUS:
+    for variant, reference in (*VERSUS, ("JSD + InfoNCE", "InfoNCE")):
         a, b = index.get(("multi", variant)), index.get(("multi", reference))
         if a and b:
             versus += [_versus_row(analysis, a, b, lang, f"{variant} − {reference}") for lang in a.evaluated]
@@ -275,7 +275,7 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
         return ["Not run yet: the grid's multilingual models (one per loss, all six languages mixed)."]
     columns = [_column(*t) for t in CROSS[:3]]
     return [
-        "Multilingual models against each other (CLEAR > InfoNCE in multilingual training?):",
+        "Multilingual models against each other (CLEAR or JSD > InfoNCE in multilingual training?):",
         "",
         *_versus_table(versus),
         "",

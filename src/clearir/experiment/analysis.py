@@ -210,7 +210,11 @@ def _mean(values: Mapping[str, float]) -> float:
 
 def _average(per_seed: Sequence[Mapping[str, float]]) -> dict[str, float]:
     """Per-query values averaged over seeds (the same queries in each)."""
-    return {q: float(np.mean([values[q] for values in per_seed])) for q in per_seed[0]}
+    if len(per_seed) == 1:
+        return dict(per_seed[0])
+    queries = list(per_seed[0])
+    means = np.mean([[values[q] for q in queries] for values in per_seed], axis=0)
+    return dict(zip(queries, means.tolist(), strict=True))
 
 
 def analyse(
@@ -295,7 +299,20 @@ def analyse(
             test(TUNING_VS_SHIFT, config, BASE_SHIFT, analysis.targets(config))
             if twin:
                 test(BOTH_VS_SHIFT, twin, BASE_SHIFT, analysis.targets(twin))
-    pairs = [(_average(mine), _average(other), t.metric) for _, _, _, t, _, mine, other in pending]
+    averages: dict[tuple[str, Target, tuple[int, ...]], dict[str, float]] = {}
+
+    def average(
+        who: str, target: Target, seeds: list[int], per_seed: list[dict[str, float]]
+    ) -> dict[str, float]:
+        """``_average`` once per (configuration or base model, target, seeds), shared by its many tests."""
+        key = (who, target, tuple(seeds))
+        if key not in averages:
+            averages[key] = _average(per_seed)
+        return averages[key]
+
+    pairs = [
+        (average(v, t, s, mine), average(r, t, s, other), t.metric) for _, v, r, t, s, mine, other in pending
+    ]
     for (family, variant, reference, target, seeds, mine, other), result in zip(
         pending, compare_many(pairs, n_resamples, seed=0), strict=True
     ):
