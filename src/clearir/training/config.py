@@ -111,7 +111,9 @@ class TrainConfig:
         DEFAULT_PRECISION, f"Fine-tuning and evaluation precision: {PRECISION_HELP}"
     )
     seed: int = setting(42, "Random seed (rows, data order, dropout).")
-    save_steps: int = setting(4, "Checkpoint every N steps (an interrupted run resumes from it).")
+    # A checkpoint (model and optimizer state) takes about 1.1 s here, an eighth of a default step: every 16
+    # steps it costs under 1% of the time, and a default 8-step run saves once, at its end.
+    save_steps: int = setting(16, "Checkpoint every N steps (an interrupted run resumes from it).")
     save_total_limit: int = setting(2, "Keep at most N checkpoints.")
     logging_steps: int = setting(1, "Log the loss and its components every N steps.")
     resume: bool = setting(False, "Continue the run in --out from its last checkpoint.")
