@@ -51,11 +51,13 @@ METHODS: dict[str, Callable[..., bool]] = {
     "InfoNCE, scale 20": lambda s: s.loss == "infonce" and s.scale == 20,
     "JSD + InfoNCE": lambda s: s.loss == "jsd",
 }
-# CLEAR > InfoNCE?: each CLEAR form against the InfoNCE at its scale.
+# CLEAR > InfoNCE?: each CLEAR form against the InfoNCE at its scale (the ``loss`` family of tests), and the
+# recipe's reverse term against the paper's (the ``bidirectional_reverse`` family).
 VERSUS = (
-    ("recipe", "InfoNCE"),
-    ("CLEAR (paper form), scale 100", "InfoNCE"),
-    ("CLEAR (paper form), scale 20", "InfoNCE, scale 20"),
+    ("recipe", "InfoNCE", "loss"),
+    ("CLEAR (paper form), scale 100", "InfoNCE", "loss"),
+    ("CLEAR (paper form), scale 20", "InfoNCE, scale 20", "loss"),
+    ("recipe", "CLEAR (paper form), scale 100", "bidirectional_reverse"),
 )
 CROSS = (
     ("L→en", "ndcg_at_10"),
@@ -130,9 +132,12 @@ def _langs(plan: Plan) -> list[str]:
     return [lang for lang in plan.train_langs if "+" not in lang]
 
 
-def _versus_row(analysis: Analysis, a: Config, b: Config, lang: str, label: str) -> list[str] | None:
-    """``a`` − ``b`` (the ``loss`` family) on ``lang``'s cross-lingual targets; None if not compared there."""
-    tests = [_find(analysis, "loss", a.id, b.id, _target(lang, *t)) for t in CROSS]
+def _versus_row(
+    analysis: Analysis, a: Config, b: Config, lang: str, family: str = "loss"
+) -> list[str] | None:
+    """``a`` − ``b`` (tests of ``family``) on ``lang``'s cross-lingual targets; None if not compared there."""
+    tests = [_find(analysis, family, a.id, b.id, _target(lang, *t)) for t in CROSS]
+    label = f"{method(a)} − {method(b)}"
     return [lang, label, *map(_cell, tests)] if any(tests) else None
 
 
@@ -143,10 +148,10 @@ def _versus_table(rows: Sequence[list[str] | None]) -> list[str]:
 def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
     index, rows = _index(analysis), []
     for lang in _langs(plan):
-        for variant, reference in VERSUS:
+        for variant, reference, family in VERSUS:
             a, b = index.get((lang, variant)), index.get((lang, reference))
             if a and b:
-                rows.append(_versus_row(analysis, a, b, lang, f"{variant} − {reference}"))
+                rows.append(_versus_row(analysis, a, b, lang, family))
     return _versus_table(rows)
 
 
@@ -156,7 +161,7 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
     index, rows, gains = _index(analysis), [], []
     l_en = ("L→en", "ndcg_at_10")
     order = sorted(_langs(plan), key=lambda lang: analysis.base.get(_target(lang, *l_en), 0))
-    versus = [(a, b) for a, b in VERSUS if any((lang, a) in index and (lang, b) in index for lang in order)]
+    versus = [v for v in VERSUS if any((lang, v[0]) in index and (lang, v[1]) in index for lang in order)]
     for lang in order:
         recipe, infonce = index.get((lang, "recipe")), index.get((lang, "InfoNCE"))
         if not recipe or not infonce:
@@ -165,10 +170,10 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
         mine = _find(analysis, VS_BASE, recipe.id, BASE, target)
         other = _find(analysis, VS_BASE, infonce.id, BASE, target)
         edges = [
-            _find(analysis, "loss", index[(lang, a)].id, index[(lang, b)].id, target)
+            _find(analysis, family, index[(lang, a)].id, index[(lang, b)].id, target)
             if (lang, a) in index and (lang, b) in index
             else None
-            for a, b in versus
+            for a, b, family in versus
         ]
         pool = _find(
             analysis, VS_BASE, recipe.id, BASE, _target(lang, "mixed pool, L queries", "complete_at_10")
@@ -182,7 +187,7 @@ def weakest(plan: Plan, analysis: Analysis) -> list[str]:
         "base L→en nDCG@10",
         "recipe − base",
         "InfoNCE − base",
-        *(f"{a} − {b}" for a, b in versus),
+        *(f"{a} − {b}" for a, b, _ in versus),
     ]
     lines = _table([*header, "recipe − base, pool C@10"], rows)
     if len(gains) >= 3:
@@ -255,10 +260,10 @@ def multilingual(plan: Plan, analysis: Analysis) -> list[str]:
     """Each multilingual model against the per-language model of the same loss (same budget per language),
     then against the base model on the zero-shot languages."""
     index, rows, zero, versus = _index(analysis), [], [], []
-    for variant, reference in (*VERSUS, ("JSD + InfoNCE", "InfoNCE")):
+    for variant, reference, family in (*VERSUS, ("JSD + InfoNCE", "InfoNCE", "loss")):
         a, b = index.get(("multi", variant)), index.get(("multi", reference))
         if a and b:
-            versus += [_versus_row(analysis, a, b, lang, f"{variant} − {reference}") for lang in a.evaluated]
+            versus += [_versus_row(analysis, a, b, lang, family) for lang in a.evaluated]
     for name in METHODS:
         multi = index.get(("multi", name))
         if multi is None:

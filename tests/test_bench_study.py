@@ -78,7 +78,7 @@ def test_multilingual_models_are_compared_with_each_other() -> None:
 
 def test_weakest_table_has_each_clear_form_against_infonce() -> None:
     """The weakest-languages table gets a column per CLEAR form run (here the paper's reverse term at the
-    recipe's scale), each against InfoNCE; the recipe's columns stay as they were."""
+    recipe's scale) against InfoNCE, and the recipe against the paper's form."""
     doc = {
         "shared": {"holm_by_language": True},
         "grid": [
@@ -98,6 +98,9 @@ def test_weakest_table_has_each_clear_form_against_infonce() -> None:
     lines = text.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("| lang (weakest first)"))
     columns, row = lines[at].strip("| ").split(" | "), lines[at + 2]
-    assert columns[4:6] == ["recipe − InfoNCE", "CLEAR (paper form), scale 100 − InfoNCE"]
+    paper = "CLEAR (paper form), scale 100"
+    assert columns[4:7] == ["recipe − InfoNCE", f"{paper} − InfoNCE", f"recipe − {paper}"]
     cells = row.strip("| ").split(" | ")
-    assert cells[4].startswith("+0.010") and cells[5].startswith("+0.040*")
+    assert cells[4].startswith("+0.010") and cells[5].startswith("+0.040*") and cells[6].startswith("-0.030*")
+    # The CLEAR > InfoNCE table has the same comparisons, row by row.
+    assert any(line.startswith(f"| de | recipe − {paper} | -0.030*") for line in lines)
