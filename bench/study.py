@@ -132,9 +132,7 @@ def _langs(plan: Plan) -> list[str]:
     return [lang for lang in plan.train_langs if "+" not in lang]
 
 
-def _versus_row(
-    analysis: Analysis, a: Config, b: Config, lang: str, family: str = "loss"
-) -> list[str] | None:
+def _versus_row(analysis: Analysis, a: Config, b: Config, lang: str, family: str) -> list[str] | None:
     """``a`` − ``b`` (tests of ``family``) on ``lang``'s cross-lingual targets; None if not compared there."""
     tests = [_find(analysis, family, a.id, b.id, _target(lang, *t)) for t in CROSS]
     label = f"{method(a)} − {method(b)}"
