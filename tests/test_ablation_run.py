@@ -182,3 +182,18 @@ def test_eval_scope_own(tmp_path: Path, tiny_dir: Path) -> None:
     base = [e["task"] for e in finished.base["base"]["entries"]]
     assert tasks and all("es" not in t for t in tasks)
     assert any("-es" in t for t in base) and set(tasks) < set(base)
+
+
+def test_rows_remade_when_a_reused_run_left_none(tmp_path: Path, tiny_dir: Path) -> None:
+    """A grid extended on a new machine: the finished run is reused from its records, but the rows it shares
+    with the next run are gone (not committed): they are made again, not trained on as a missing folder."""
+    text = _grid(tmp_path, tiny_dir).read_text(encoding="utf-8").replace("seed = [1, 2]", "seed = [1]")
+    grid = tmp_path / "one_seed.toml"
+    grid.write_text(text, encoding="utf-8")
+    plan = load_plan(grid, out=str(tmp_path / "x"))
+    first, second = plan.runs
+    run_experiment(replace(plan, runs=(first,)), console=_quiet(), progress=False)
+    shutil.rmtree(tmp_path / "x" / "rows")
+    again = run_experiment(plan, console=_quiet(), progress=False)
+    assert again.reused_runs == [first.id] and again.trained == [second.id]
+    assert "rows-de" in again.computed and any((tmp_path / "x" / "rows").iterdir())

@@ -171,7 +171,7 @@ class Jobs:
         key = rows_key(run, base.key)
         out = self.out / ROWS_DIR / key
         s = run.settings
-        if key in self._rows:
+        if key in self._rows and out.is_dir():  # a reused run's rows may be gone (a new machine)
             return out
 
         def compute() -> dict[str, Any]:
