@@ -5,7 +5,9 @@
    clearir's encoder in fp32 and in bf16 (``torch.autocast``), and for the record the bare forward with the
    weights cast to bf16 (the alternative clearir does not use: faster, but nDCG moved), and the bare bf16
    autocast forward eager and under ``torch.compile`` (a copy of the model; its compile time recorded);
-   tokenizer time; target: clearir bf16 >= 1.8x the bare fp32 forward;
+   tokenizer time; target: clearir bf16 >= 1.8x the bare fp32 forward; and where the time goes: the
+   forward's operator time (torch.profiler) by kind (linear layers, attention, casts, the rest), fp32 vs
+   autocast, which bounds what autocast can gain;
 2. nDCG@10 of every XQuAD task of de, hi, zh, ar and en (every direction, mixed pool and bitext task the
    engine has), clearir fp32 vs bf16; target: |delta| <= 0.002 on each;
 3. one training step (forward + backward, CLEAR recipe, ``clearir train``'s defaults: batch 16, 3 hard
@@ -158,6 +160,41 @@ def encoding_speed(model: SentenceTransformer, items: list[Key], batch_size: int
         ),
         "tokenizer_seconds_all_texts": round(tokenize, 3),
         "tokenizer_share_of_clearir_bf16": round(tokenize / wall["clearir_bf16"], 4),
+    }
+
+
+OP_KINDS = {
+    "linear": ("aten::addmm", "aten::mm"),
+    "attention": ("aten::_scaled_dot_product",),
+    "casts": ("aten::copy_", "aten::_to_copy"),
+}
+
+
+def op_kind(name: str) -> str:
+    return next((kind for kind, prefixes in OP_KINDS.items() if name.startswith(prefixes)), "other")
+
+
+def op_time(model: SentenceTransformer, items: list[Key], batch_size: int) -> dict:
+    """Self CPU seconds of the forward's operators by kind (:data:`OP_KINDS`), fp32 and bf16 autocast, on
+    the same batches; the per-kind speedup shows which parts bf16 makes faster."""
+    batches = list(TextEncoder(model, batch_size, progress=False).batches(items))
+    features = [model.preprocess([items[i][1] for i in b], prompt=items[b[0]][0]) for b in batches]
+    seconds: dict[str, dict[str, float]] = {}
+    for name, bf16 in (("fp32", False), ("bf16_autocast", True)):
+        with torch.inference_mode(), autocast(bf16):
+            model(features[0])  # warm-up
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+                for feature in features:
+                    model(feature)
+        kinds = dict.fromkeys((*OP_KINDS, "other"), 0.0)
+        for event in profile.key_averages():
+            kinds[op_kind(event.key)] += event.self_cpu_time_total / 1e6
+        seconds[name] = {kind: round(value, 3) for kind, value in kinds.items()}
+    fp32, bf16 = seconds["fp32"], seconds["bf16_autocast"]
+    return {
+        "self_cpu_seconds": seconds,
+        "speedup_by_kind": {k: round(fp32[k] / bf16[k], 3) for k in fp32 if fp32[k] and bf16[k]},
+        "attention_share_of_bf16": round(bf16["attention"] / sum(bf16.values()), 3),
     }
 
 
@@ -381,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         result["encoding"] = encoding_speed(model, sample, args.batch_size, args.chunks)
         speed = result["encoding"]["speedup_vs_bare_fp32"]["clearir_bf16"]
         result["encoding"]["meets_target"] = speed >= TARGETS["encode_speedup"]
+        result["encoding"]["operator_time"] = op_time(model, sample, args.batch_size)
         save()
         print("encoding", result["encoding"], flush=True)
     if "ndcg" not in skip:
