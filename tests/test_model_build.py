@@ -15,6 +15,7 @@ import pytest
 
 from clearir.config import default_model_path, resolve_model
 from clearir.errors import ClearirError
+from clearir.files import FILES_MANIFEST
 from clearir.model import build
 from clearir.model.build import MANIFEST, build_default_model, read_manifest
 from tests.cli_runner import run
@@ -70,7 +71,7 @@ def test_leftover_temp_dir_stale_build_and_force(
 
     def link_real_build(q4, out: Path) -> None:
         calls.append(out)
-        ignore = shutil.ignore_patterns(MANIFEST)
+        ignore = shutil.ignore_patterns(MANIFEST, FILES_MANIFEST)  # the converter writes neither
         shutil.copytree(base_model_path, out, copy_function=_link_or_copy, ignore=ignore)
 
     target = default_model_path()
