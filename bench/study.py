@@ -59,6 +59,11 @@ VERSUS = (
     ("CLEAR (paper form), scale 20", "InfoNCE, scale 20", "loss"),
     ("recipe", "CLEAR (paper form), scale 100", "bidirectional_reverse"),
 )
+# The paper's scale or the recipe's?: each loss at scale 20 against itself at 100 (the ``scale`` family).
+SCALES = (
+    ("InfoNCE, scale 20", "InfoNCE"),
+    ("CLEAR (paper form), scale 20", "CLEAR (paper form), scale 100"),
+)
 CROSS = (
     ("L→en", "ndcg_at_10"),
     ("en→L", "ndcg_at_10"),
@@ -143,14 +148,23 @@ def _versus_table(rows: Sequence[list[str] | None]) -> list[str]:
     return _table(["lang", "comparison", *(_column(*t) for t in CROSS)], [r for r in rows if r])
 
 
-def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
+def _versus_rows(plan: Plan, analysis: Analysis, pairs: Sequence[tuple[str, str, str]]) -> list[str]:
+    """A table of each (variant, reference, family) of ``pairs`` compared in each training language."""
     index, rows = _index(analysis), []
     for lang in _langs(plan):
-        for variant, reference, family in VERSUS:
+        for variant, reference, family in pairs:
             a, b = index.get((lang, variant)), index.get((lang, reference))
             if a and b:
                 rows.append(_versus_row(analysis, a, b, lang, family))
     return _versus_table(rows)
+
+
+def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
+    return _versus_rows(plan, analysis, VERSUS)
+
+
+def scale(plan: Plan, analysis: Analysis) -> list[str]:
+    return _versus_rows(plan, analysis, [(a, b, "scale") for a, b in SCALES])
 
 
 def weakest(plan: Plan, analysis: Analysis) -> list[str]:
@@ -313,6 +327,7 @@ def paper_b(plan: Plan, analysis: Analysis) -> list[str]:
 
 CLAIMS: tuple[tuple[str, Callable[[Plan, Analysis], list[str]]], ...] = (
     ("CLEAR > InfoNCE?", clear_vs_infonce),
+    ("The paper's scale 20 or the recipe's 100?", scale),
     ("Largest gains for the weakest languages?", weakest),
     ("English kept?", english),
     ("Fine-tune, SHIFT, or both?", shift_or_both),

@@ -104,3 +104,12 @@ def test_weakest_table_has_each_clear_form_against_infonce() -> None:
     assert cells[4].startswith("+0.010") and cells[5].startswith("+0.040*") and cells[6].startswith("-0.030*")
     # The CLEAR > InfoNCE table has the same comparisons, row by row.
     assert any(line.startswith(f"| de | recipe − {paper} | -0.030*") for line in lines)
+
+
+def test_scale_table_compares_each_loss_with_itself_at_scale_100() -> None:
+    plan = load_plan(vary=["langs=de", "loss=infonce", "scale=20,100", "seed=1"])
+    l_en = ("L→en", "ndcg_at_10")
+    runs = {r.id: _values(("de",), 1, {l_en: 0.05 if r.settings.scale == 100 else 0.02}) for r in plan.runs}
+    text = claims_markdown(plan, analyse(plan, runs, _values(("de",), 0, {}), 2000), "2 of 2 runs finished")
+    row = next(line for line in text.splitlines() if line.startswith("| de | InfoNCE, scale 20 − InfoNCE |"))
+    assert row.split(" | ")[2].startswith("-0.030*")
