@@ -61,8 +61,8 @@ VERSUS = (
 )
 # The paper's scale or the recipe's?: each loss at scale 20 against itself at 100 (the ``scale`` family).
 SCALES = (
-    ("InfoNCE, scale 20", "InfoNCE"),
-    ("CLEAR (paper form), scale 20", "CLEAR (paper form), scale 100"),
+    ("InfoNCE, scale 20", "InfoNCE", "scale"),
+    ("CLEAR (paper form), scale 20", "CLEAR (paper form), scale 100", "scale"),
 )
 CROSS = (
     ("L→en", "ndcg_at_10"),
@@ -164,7 +164,7 @@ def clear_vs_infonce(plan: Plan, analysis: Analysis) -> list[str]:
 
 
 def scale(plan: Plan, analysis: Analysis) -> list[str]:
-    return _versus_rows(plan, analysis, [(a, b, "scale") for a, b in SCALES])
+    return _versus_rows(plan, analysis, SCALES)
 
 
 def weakest(plan: Plan, analysis: Analysis) -> list[str]:
