@@ -54,8 +54,8 @@ from clearir.model.load import load_model
 from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
 from clearir.rows.settings import write_rows
+from clearir.training.backbone import freeze
 from clearir.training.config import TrainConfig
-from clearir.training.freeze import freeze
 from clearir.training.trainer import train
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -125,6 +125,15 @@ def test_paper_form_ids_are_stable() -> None:
     assert plan.runs[0].id == "aefa0751e0fec0ad"
 
 
+def test_a_setting_added_later_keeps_the_ids_of_runs_made_before_it() -> None:
+    """``attention_dropout`` on (what every run had before the setting) is no part of a run's id; off is."""
+    before = load_plan(set_=["langs=de"]).runs[0]
+    on = load_plan(set_=["langs=de", "attention_dropout=true"]).runs[0]
+    off = load_plan(set_=["langs=de", "attention_dropout=false"]).runs[0]
+    assert on.id == before.id and "attention_dropout" not in on.settings.relevant()
+    assert off.id != on.id and off.settings.relevant()["attention_dropout"] is False
+
+
 def test_flags_override_and_extend_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, GRID)
     plan = load_plan(

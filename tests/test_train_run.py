@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -168,6 +169,28 @@ def test_freeze_layers_keeps_the_embeddings_and_lowest_layers(inputs, tmp_path: 
     assert frozen and trained
     assert all(torch.equal(before[n], after[n]) for n in frozen)
     assert all(not torch.equal(before[n], after[n]) for n in trained)
+
+
+def _losses(result: TrainResult) -> list[float]:
+    return [json.loads(line)["loss"] for line in result.loss_log.read_text().splitlines() if '"loss"' in line]
+
+
+def test_no_attention_dropout_trains_as_a_model_built_without_it(inputs, tmp_path: Path) -> None:
+    """--no-attention-dropout equals a model whose attention dropout is 0 (hidden dropout kept), differs from
+    the default, and leaves the saved model's configuration as it was."""
+    model, rows = inputs
+    without = tmp_path / "model-without"
+    shutil.copytree(model, without)
+    model_config = json.loads((model / "config.json").read_text())
+    assert model_config["attention_probs_dropout_prob"] == model_config["hidden_dropout_prob"] == 0.1
+    (without / "config.json").write_text(json.dumps(model_config | {"attention_probs_dropout_prob": 0.0}))
+
+    switched = train(config(inputs, tmp_path / "switched", attention_dropout=False))
+    built = train(config((without, rows), tmp_path / "built"))
+    default = train(config(inputs, tmp_path / "default"))
+    assert _losses(switched) == _losses(built)
+    assert _losses(switched) != _losses(default)
+    assert json.loads((switched.model_dir / "config.json").read_text())["attention_probs_dropout_prob"] == 0.1
 
 
 @pytest.mark.parametrize(

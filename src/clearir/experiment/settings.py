@@ -9,7 +9,7 @@ those parts appears here, in ``clearir run``'s options, in ``clearir ablate``'s 
 A setting that does not matter for a run (``alpha``, ``beta``, ``kl`` and the CLEAR variants for anything
 but CLEAR, ``beta`` and ``symmetric_kl`` without the KL term, the ``jsd`` options for anything but ``jsd``)
 is reset to its default, so that, for example, InfoNCE "with and without KL" is one run, not two. A setting
-added later is left out of a run's id at the value runs had before it (``pivot`` en), so they keep their ids.
+added later is left out of a run's id at the value runs had before it (``LEGACY``), so they keep their ids.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ from clearir.shift.fit import ShiftSettings
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
 
 LANG_SEPARATOR = "+"
+# Run settings added after runs were made, each at the value those runs had: at that value a setting is left
+# out of a run's id, so that the runs keep theirs.
+LEGACY: dict[str, Any] = {"pivot": DEFAULT_PIVOT, "attention_dropout": True}
 _LANG = re.compile(r"^[a-z]{2,3}$")
 # TrainConfig fields that are not a run's choice (the job layer sets them), and those every run shares.
 _TRAIN_PLUMBING = (
@@ -78,16 +81,17 @@ class _RunMethods:
 
     def relevant(self) -> dict[str, Any]:
         """The settings that matter for this run's loss, JSON-ready (the window as a list); the CLEAR
-        variants, the user's own data and a pivot other than English only when given, so that the paper
-        form's, registry and English-pivot runs keep their ids."""
+        variants, the user's own data and the ``LEGACY`` settings only when given, so that the paper
+        form's, registry and earlier runs keep their ids."""
         values = {**asdict(self), "window": list(self.window)}  # type: ignore[call-overload]
         for name in irrelevant(self):
             del values[name]
         for name in (*VARIANTS, *OWN_DATA):
             if name in values and not values[name]:
                 del values[name]
-        if values["pivot"] == DEFAULT_PIVOT:
-            del values["pivot"]
+        for name, value in LEGACY.items():
+            if values[name] == value:
+                del values[name]
         return values
 
     def train_config(self, data: str, out: str, model: str, shared: Any) -> TrainConfig:

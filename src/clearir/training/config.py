@@ -48,6 +48,8 @@ class TrainConfig:
         max_seq_length: token limit for passages; max_query_length for questions (``None``: max_seq_length).
         freeze_word_embeddings: keep the word-embedding matrix fixed (most of a multilingual model's weights).
         freeze_layers: keep the embeddings module and the N lowest encoder layers fixed.
+        attention_dropout: keep the model's dropout on the attention probabilities (off: none, the
+            hidden-state dropout stays; a step about 30% faster on CPU).
         precision: ``auto`` (bf16 where the CPU or CUDA GPU computes it natively, else fp32), ``fp32`` or
             ``bf16`` (see :mod:`clearir.precision`): bf16 autocast in the model, float32 master weights and
             float32 loss maths.
@@ -107,6 +109,11 @@ class TrainConfig:
         flag="--freeze-word-embeddings/--train-word-embeddings",
     )
     freeze_layers: int = setting(0, "Keep the embeddings and the N lowest encoder layers fixed.")
+    attention_dropout: bool = setting(
+        True,
+        "Dropout on the attention probabilities (the model's own rate); --no-attention-dropout: none.",
+        flag="--attention-dropout/--no-attention-dropout",
+    )
     precision: Precision = setting(
         DEFAULT_PRECISION, f"Fine-tuning and evaluation precision: {PRECISION_HELP}"
     )

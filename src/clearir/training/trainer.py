@@ -33,11 +33,11 @@ from clearir.losses import column_prompts
 from clearir.model.load import load_model
 from clearir.precision import describe, resolve_precision
 from clearir.rows.build import REPORT_FILE
+from clearir.training.backbone import count_parameters, freeze, no_attention_dropout
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
 from clearir.training.collator import ColumnLengthCollator
 from clearir.training.config import CONFIG_FILE, TrainConfig
 from clearir.training.data import load_rows, select_columns
-from clearir.training.freeze import count_parameters, freeze
 from clearir.training.losses import build_loss, loss_columns, question_columns
 from clearir.training.model_card import write_training_section
 from clearir.training.rundir import (
@@ -200,6 +200,8 @@ def train(
     loss.set_column_names(columns)
 
     freeze(model, word_embeddings=config.freeze_word_embeddings, layers=config.freeze_layers)
+    if not config.attention_dropout:
+        no_attention_dropout(model)
     trainable, total = count_parameters(model)
     prompts = column_prompts(model, columns)
     args = _training_args(config, out, prompts)
