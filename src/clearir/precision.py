@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Literal, get_args
-
-import torch
+from typing import TYPE_CHECKING, Literal, get_args
 
 from clearir.errors import ClearirError
+
+if TYPE_CHECKING:  # torch is imported where a device is looked at: the CLI's options need none of it
+    import torch
 
 Precision = Literal["auto", "fp32", "bf16"]
 Resolved = Literal["fp32", "bf16"]
@@ -61,6 +62,8 @@ def resolve_precision(
     check_precision(precision)
     if precision != "auto":
         return precision  # type: ignore[return-value]
+    import torch
+
     if torch.device(device).type == "cuda":
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_has_bf16(cpuinfo) else "fp32"
@@ -70,6 +73,8 @@ def autocast(precision: Resolved, device: str | torch.device = "cpu") -> context
     """bf16 autocast on ``device`` for ``bf16``; for ``fp32`` nothing at all (the plain float32 path)."""
     if precision == "fp32":
         return contextlib.nullcontext()
+    import torch
+
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from safetensors.numpy import save_file
-from transformers import BertConfig, BertModel
 
 from clearir.model.q4file import Q4File
-from clearir.model.tokenizer import build_hf_tokenizer
+
+if TYPE_CHECKING:  # torch and transformers are imported where a build needs them: a reused build does not
+    from transformers import BertConfig
 
 # Bump when the output changes for the same source file: existing builds are then rebuilt.
 CONVERTER_VERSION = 1
@@ -50,6 +50,8 @@ _PARAM = {"w": "weight", "b": "bias"}
 
 
 def bert_config(q4: Q4File) -> BertConfig:
+    from transformers import BertConfig
+
     h, vocab = q4.header, q4.vocab
     return BertConfig(
         vocab_size=h.vocab,
@@ -74,6 +76,9 @@ def bert_state_dict(q4: Q4File, config: BertConfig) -> dict[str, np.ndarray]:
     The source has no pooler; ``pooler.dense`` is written as zeros (sentence-transformers never uses it) so
     that ``BertModel.from_pretrained`` finds every weight and initialises nothing at random.
     """
+    import torch
+    from transformers import BertModel
+
     with torch.device("meta"):
         shapes = {name: tuple(p.shape) for name, p in BertModel(config).state_dict().items()}
     names = {src: f"embeddings.{dst}" for src, dst in _EMBEDDINGS.items()}
@@ -91,6 +96,10 @@ def bert_state_dict(q4: Q4File, config: BertConfig) -> dict[str, np.ndarray]:
 
 def write_hf_model(q4: Q4File, out: Path) -> None:
     """Write the ``BertModel`` (config + safetensors) and its tokenizer to the existing directory ``out``."""
+    from safetensors.numpy import save_file
+
+    from clearir.model.tokenizer import build_hf_tokenizer
+
     config = bert_config(q4)
     config.save_pretrained(out)
     save_file(bert_state_dict(q4, config), out / "model.safetensors", metadata={"format": "pt"})
