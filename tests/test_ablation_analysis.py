@@ -254,6 +254,19 @@ def test_shift_twins_and_holm_by_language() -> None:
     assert len(de_tests) < len(vs_base)
 
 
+def test_holm_by_language_corrects_a_multilingual_model_per_evaluated_language() -> None:
+    """A multilingual model's tests form one table per language it is evaluated on, as a per-language
+    model's do: its de tests are corrected among themselves, not with its ar ones."""
+    plan = load_plan(vary=["langs=de+ar", "seed=1,2"], set_=["loss=infonce", "holm_by_language=true"])
+    base = _base_values(("de", "ar"))
+    runs = {r.id: _model(base, r, {("L→en", "ndcg_at_10"): 0.1}) for r in plan.runs}
+    analysis = analyse(plan, runs, base, 1000)
+    vs_base = [t for t in analysis.tests if t.family == VS_BASE]
+    de_tests = [t for t in vs_base if t.target.lang == "de"]
+    assert de_tests and len(de_tests) < len(vs_base)
+    assert [t.p_holm for t in de_tests] == pytest.approx(holm([t.p_value for t in de_tests]))
+
+
 def test_multilingual_model_is_compared_at_the_same_budget_per_language(tmp_path: Path) -> None:
     grid = tmp_path / "g.toml"
     grid.write_text(

@@ -21,7 +21,8 @@ Comparisons (each on the focus targets of ``clearir.experiment.store.FOCUS``):
   with the same steps.
 
 p-values are Holm-corrected over every test of a family, or with ``holm_by_language`` over those of one
-training language within a family (the tests of one language's table). A difference is called *real* only
+language's table within a family: a per-language model's tests, or a multilingual model's (or the base
+model's) tests on one language. A difference is called *real* only
 when the corrected p < 0.05 and the confidence interval excludes 0.
 """
 
@@ -333,16 +334,22 @@ def analyse(
     return analysis
 
 
+def _scope(analysis: Analysis, test: ConfigTest) -> str:
+    """The table a test belongs to: its configuration's training language (a per-language model's table
+    holds its English targets too), or the target's language for the base model and a multilingual model
+    (one table per language it is evaluated on)."""
+    if test.variant in (BASE, BASE_SHIFT):
+        return test.target.lang
+    langs = analysis.config(test.variant).langs
+    return langs[0] if len(langs) == 1 else f"{'+'.join(langs)}: {test.target.lang}"
+
+
 def _correct(analysis: Analysis, by_language: bool) -> None:
-    """Set every test's Holm-corrected p-value: over its family, or ``by_language`` over the tests of its
-    configuration's training language(s) within the family (the base model's: the target's language)."""
+    """Set every test's Holm-corrected p-value: over its family, or ``by_language`` over the tests of one
+    language's table within the family (``_scope``)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, t in enumerate(analysis.tests):
-        scope = ""
-        if by_language:
-            fixed = t.variant in (BASE, BASE_SHIFT)
-            scope = t.target.lang if fixed else "+".join(analysis.config(t.variant).langs)
-        groups.setdefault((t.family, scope), []).append(i)
+        groups.setdefault((t.family, _scope(analysis, t) if by_language else ""), []).append(i)
     for members in groups.values():
         for i, p in zip(members, holm([analysis.tests[i].p_value for i in members]), strict=True):
             analysis.tests[i] = replace(analysis.tests[i], p_holm=p)

@@ -153,8 +153,8 @@ class _Tests:
     significance_resamples: int = setting(DEFAULT_RESAMPLES, "Resamples of the paired significance tests.")
     holm_by_language: bool = setting(
         False,
-        "Holm-correct each family of comparisons per training language (the tests of one language's table) "
-        "rather than over every language at once.",
+        "Holm-correct each family of comparisons per language's table (a per-language model's tests, a "
+        "multilingual model's on one language) rather than over every language at once.",
     )
     keep_models: bool = setting(
         False, "Keep each fine-tuned model after its evaluation (about 470 MB each for the default model)."
