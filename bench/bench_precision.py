@@ -11,11 +11,12 @@
 2. nDCG@10 of every XQuAD task of de, hi, zh, ar and en (every direction, mixed pool and bitext task the
    engine has), clearir fp32 vs bf16; target: |delta| <= 0.002 on each;
 3. one training step (forward + backward, CLEAR recipe, ``clearir train``'s defaults: batch 16, 3 hard
-   negatives, passages 128 tokens, questions 32, frozen word embeddings) in fp32 and bf16 autocast, with and
-   without GradCache (mini-batches of 8), alternating; peak tensor memory of each; target: bf16 >= 1.4x fp32;
+   negatives, passages 128 tokens, questions 32, frozen word embeddings, no GradCache, the fast attention
+   kernel) in fp32 and bf16 autocast, beside GradCache (mini-batches of 8) and PyTorch's attention kernel
+   (``sdpa``), alternating; peak tensor memory of each; target: bf16 >= 1.4x fp32 at the defaults;
 4. real ``clearir train`` runs at the defaults (8 steps on 500 MLQA-R hi rows, 3 BM25 negatives), fp32
-   and bf16: the loss curves (target: every step within 1%) and the wall time; and bf16 without the
-   attention dropout (``--no-attention-dropout``), for its wall time.
+   and bf16: the loss curves (target: every step within 1%) and the wall time; and in bf16 with PyTorch's
+   attention kernel and without the attention dropout (``--no-attention-dropout``), for their wall time.
 
     python -m bench.bench_precision                      # ~15 min on 2 busy cores
     python -m bench.bench_precision --max-queries 0      # nDCG on all 1,190 questions per task
@@ -55,7 +56,7 @@ from clearir.model.load import load_model
 from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
 from clearir.rows.settings import write_rows
-from clearir.training.backbone import freeze
+from clearir.training.backbone import freeze, use_attention_kernel
 from clearir.training.config import TrainConfig
 from clearir.training.trainer import train
 
@@ -265,13 +266,18 @@ def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
     features = step_features(model, rows, DEFAULTS.batch_size)
     columns = list(rows)
     recipe = {"scale": DEFAULTS.scale, "bidirectional_reverse": DEFAULTS.bidirectional_reverse}
-    losses = {
-        "gradcache_8": CLEARLoss(model, columns=columns, mini_batch_size=DEFAULTS.mini_batch_size, **recipe),
-        "uncached": CLEARLoss(model, columns=columns, **recipe),
+    cached = CLEARLoss(model, columns=columns, mini_batch_size=8, **recipe)
+    uncached = CLEARLoss(model, columns=columns, **recipe)
+    assert DEFAULTS.mini_batch_size is None and DEFAULTS.attention_kernel == "fast"
+    # The default step (uncached, fast attention kernel), GradCache's, and PyTorch's attention kernel.
+    setups = {
+        "default": (uncached, "fast"),
+        "gradcache_8": (cached, "fast"),
+        "sdpa_kernel": (uncached, "sdpa"),
     }
-    assert DEFAULTS.mini_batch_size in (None, 8)
 
-    def run(loss: CLEARLoss, bf16: bool) -> dict[str, float]:
+    def run(loss: CLEARLoss, kernel: str, bf16: bool) -> dict[str, float]:
+        use_attention_kernel(model, kernel)  # type: ignore[arg-type]
         model.zero_grad(set_to_none=True)
         torch.manual_seed(seed)
         with autocast(bf16):
@@ -281,15 +287,16 @@ def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
         return {name: value.item() for name, value in components.items()}
 
     variants = {
-        f"{precision}_{name}": (loss, precision == "bf16")
+        f"{precision}_{name}": (*setup, precision == "bf16")
         for precision in ("fp32", "bf16")
-        for name, loss in losses.items()
+        for name, setup in setups.items()
     }
     values, memory = {}, {}
-    for name, (loss, bf16) in variants.items():  # warm-up; peak memory in bf16 (the tracker is slow)
+    for name, variant in variants.items():  # warm-up; peak memory in bf16 (the tracker is slow)
+        bf16 = variant[-1]
         tracker = PeakTensorMemory() if bf16 else contextlib.nullcontext()
         with tracker:
-            values[name] = run(loss, bf16)
+            values[name] = run(*variant)
         if bf16:
             memory[name] = round(tracker.peak / 2**20, 1)
     samples: dict[str, list[float]] = {name: [] for name in variants}
@@ -316,21 +323,24 @@ def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
             name: {k: round(v, 6) for k, v in comps.items()} for name, comps in values.items()
         },
         "speedup_bf16_vs_fp32": {
-            name: round(median[f"fp32_{name}"] / median[f"bf16_{name}"], 3) for name in losses
+            name: round(median[f"fp32_{name}"] / median[f"bf16_{name}"], 3) for name in setups
         },
-        "speedup_bf16_uncached_vs_fp32_default": round(
-            median["fp32_gradcache_8"] / median["bf16_uncached"], 3
-        ),
+        "speedup_fast_vs_sdpa_kernel": {
+            precision: round(median[f"{precision}_sdpa_kernel"] / median[f"{precision}_default"], 3)
+            for precision in ("fp32", "bf16")
+        },
     }
 
 
 # -- 4. the default 8-step run ----------------------------------------------------------------------------
 
 
-# The default run in fp32 and bf16 with the model's attention dropout, and in bf16 without it.
+# The default run (the model's attention dropout, the fast attention kernel) in fp32 and bf16, and in bf16
+# with PyTorch's attention kernel and without attention dropout.
 DEFAULT_RUN_VARIANTS: dict[str, dict[str, Any]] = {
-    "fp32": {"precision": "fp32", "attention_dropout": True},
-    "bf16": {"precision": "bf16", "attention_dropout": True},
+    "fp32": {"precision": "fp32"},
+    "bf16": {"precision": "bf16"},
+    "bf16_sdpa_kernel": {"precision": "bf16", "attention_kernel": "sdpa"},
     "bf16_no_attention_dropout": {"precision": "bf16", "attention_dropout": False},
 }
 
@@ -367,6 +377,7 @@ def default_runs(model_path: str, work: Path, repeats: int) -> dict:
         "runs": results,
         "loss_max_rel_delta": round(max(rel), 5),
         "wall_speedup": round(seconds["fp32"] / seconds["bf16"], 3),
+        "wall_speedup_vs_sdpa_kernel": round(seconds["bf16_sdpa_kernel"] / seconds["bf16"], 3),
         "wall_speedup_no_attention_dropout": round(seconds["bf16"] / seconds["bf16_no_attention_dropout"], 3),
     }
 
@@ -446,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     del model
     if "step" not in skip:
         result["training_step"] = training_step(model_path, args.repeats)
-        speed = result["training_step"]["speedup_bf16_vs_fp32"]["gradcache_8"]
+        speed = result["training_step"]["speedup_bf16_vs_fp32"]["default"]
         result["training_step"]["meets_target"] = speed >= TARGETS["train_step_speedup"]
         save()
         print(

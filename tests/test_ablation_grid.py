@@ -118,6 +118,7 @@ def test_paper_form_ids_are_stable() -> None:
     settings |= dict(symmetric_kl=False, bidirectional_reverse=False)
     settings |= dict(steps=8, batch_size=16, freeze_layers=0, num_negatives=3, max_rows=500)
     settings |= dict(mini_batch_size=8, max_seq_length=128, max_query_length=32, warmup_ratio=0.0)
+    settings |= dict(attention_kernel="sdpa")  # the kernel those runs had (the default became "fast")
     plan = load_plan(
         set_=[f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
     )
@@ -127,11 +128,16 @@ def test_paper_form_ids_are_stable() -> None:
 
 def test_a_setting_added_later_keeps_the_ids_of_runs_made_before_it() -> None:
     """``attention_dropout`` on (what every run had before the setting) is no part of a run's id; off is."""
-    before = load_plan(set_=["langs=de"]).runs[0]
-    on = load_plan(set_=["langs=de", "attention_dropout=true"]).runs[0]
-    off = load_plan(set_=["langs=de", "attention_dropout=false"]).runs[0]
+    before = load_plan(set_=["langs=de", "attention_kernel=sdpa"]).runs[0]
+    on = load_plan(set_=["langs=de", "attention_kernel=sdpa", "attention_dropout=true"]).runs[0]
+    off = load_plan(set_=["langs=de", "attention_kernel=sdpa", "attention_dropout=false"]).runs[0]
     assert on.id == before.id and "attention_dropout" not in on.settings.relevant()
     assert off.id != on.id and off.settings.relevant()["attention_dropout"] is False
+    # So is PyTorch's attention kernel (sdpa); the fast kernel, a new default, makes new runs.
+    sdpa = load_plan(set_=["langs=de", "attention_kernel=sdpa"]).runs[0]
+    fast = load_plan(set_=["langs=de"]).runs[0]
+    assert sdpa.id == before.id and "attention_kernel" not in sdpa.settings.relevant()
+    assert fast.settings.relevant()["attention_kernel"] == "fast"
 
 
 def test_flags_override_and_extend_the_file(tmp_path: Path) -> None:

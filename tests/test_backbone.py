@@ -1,4 +1,4 @@
-"""Training-time changes to the backbone: switching off the attention dropout."""
+"""Training-time changes to the backbone: switching off the attention dropout, the attention kernel."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from torch import nn
 
 from clearir.errors import ClearirError
-from clearir.training.backbone import no_attention_dropout
+from clearir.training.backbone import no_attention_dropout, use_attention_kernel
 from tests.tiny_model import make_tiny_model
 
 
@@ -31,3 +31,5 @@ def test_only_the_attention_dropout_is_switched_off() -> None:
 def test_a_model_without_a_transformers_backbone_is_a_clear_error() -> None:
     with pytest.raises(ClearirError, match="cannot switch off the attention dropout: the model has no"):
         no_attention_dropout(nn.Sequential(nn.Linear(2, 2)))
+    with pytest.raises(ClearirError, match="cannot choose the attention kernel: the model has no"):
+        use_attention_kernel(nn.Sequential(nn.Linear(2, 2)), "fast")

@@ -9,6 +9,8 @@ from clearir.experiment.analysis import analyse
 from clearir.experiment.grid import load_plan, plan_from_doc
 from clearir.experiment.store import Values, targets_of
 
+PINNED = ["attention_kernel=sdpa"]  # as the study's grid: the fast kernel is a variant of its own
+
 
 def _values(langs: tuple[str, ...], seed: int, add: dict[tuple[str, str], float]) -> Values:
     rng = np.random.default_rng(seed)
@@ -27,7 +29,9 @@ def _values(langs: tuple[str, ...], seed: int, add: dict[tuple[str, str], float]
 
 
 def test_claim_tables_say_what_the_values_hold() -> None:
-    plan = load_plan(vary=["langs=de", "loss=infonce,clear", "seed=1,2"], set_=["holm_by_language=true"])
+    plan = load_plan(
+        vary=["langs=de", "loss=infonce,clear", "seed=1,2"], set_=[*PINNED, "holm_by_language=true"]
+    )
     l_en, pool = ("L→en", "ndcg_at_10"), ("mixed pool, L queries", "complete_at_10")
     gains = {"infonce": {l_en: 0.05}, "clear": {l_en: 0.10}}
     runs = {r.id: _values(("de",), r.settings.seed, gains[r.settings.loss]) for r in plan.runs}
@@ -51,7 +55,8 @@ def test_claim_tables_say_what_the_values_hold() -> None:
 
 def test_multilingual_table_compares_with_each_language_and_zero_shot() -> None:
     plan = load_plan(
-        vary=["langs=de,ar,de+ar", "loss=infonce", "seed=1"], set_=["eval_langs=es", "eval_scope=own"]
+        vary=["langs=de,ar,de+ar", "loss=infonce", "seed=1"],
+        set_=[*PINNED, "eval_langs=es", "eval_scope=own"],
     )
     langs = ("de", "ar", "es")
     runs = {r.id: _values(langs, 1, {("L→en", "ndcg_at_10"): 0.05 * len(r.langs)}) for r in plan.runs}
@@ -66,7 +71,7 @@ def test_multilingual_table_compares_with_each_language_and_zero_shot() -> None:
 
 def test_multilingual_models_are_compared_with_each_other() -> None:
     """CLEAR > InfoNCE in multilingual training: the two multilingual models, language by language."""
-    plan = load_plan(vary=["langs=de+ar", "loss=infonce,clear", "seed=1"], set_=["eval_scope=own"])
+    plan = load_plan(vary=["langs=de+ar", "loss=infonce,clear", "seed=1"], set_=[*PINNED, "eval_scope=own"])
     langs, l_en = ("de", "ar"), ("L→en", "ndcg_at_10")
     gains = {"infonce": 0.02, "clear": 0.06}
     runs = {r.id: _values(langs, 1, {l_en: gains[r.settings.loss]}) for r in plan.runs}
@@ -81,6 +86,7 @@ def test_weakest_table_has_each_clear_form_against_infonce() -> None:
     recipe's scale) against InfoNCE, and the recipe against the paper's form."""
     doc = {
         "shared": {"holm_by_language": True},
+        "fixed": {"attention_kernel": "sdpa"},
         "grid": [
             {"langs": ["de"], "loss": ["infonce", "clear"], "seed": [1]},
             {"langs": ["de"], "loss": ["clear"], "bidirectional_reverse": [False], "seed": [1]},
@@ -107,9 +113,31 @@ def test_weakest_table_has_each_clear_form_against_infonce() -> None:
 
 
 def test_scale_table_compares_each_loss_with_itself_at_scale_100() -> None:
-    plan = load_plan(vary=["langs=de", "loss=infonce", "scale=20,100", "seed=1"])
+    plan = load_plan(vary=["langs=de", "loss=infonce", "scale=20,100", "seed=1"], set_=PINNED)
     l_en = ("L→en", "ndcg_at_10")
     runs = {r.id: _values(("de",), 1, {l_en: 0.05 if r.settings.scale == 100 else 0.02}) for r in plan.runs}
     text = claims_markdown(plan, analyse(plan, runs, _values(("de",), 0, {}), 2000), "2 of 2 runs finished")
     row = next(line for line in text.splitlines() if line.startswith("| de | InfoNCE, scale 20 − InfoNCE |"))
     assert row.split(" | ")[2].startswith("-0.030*")
+
+
+def test_faster_table_compares_each_faster_variant_with_the_recipe() -> None:
+    """The recipe without attention dropout and in the fast attention kernel, each against the recipe (in
+    PyTorch's kernel, with attention dropout) in its own family of tests."""
+    doc = {
+        "shared": {"holm_by_language": True},
+        "fixed": {"attention_kernel": "sdpa", "langs": "de", "loss": "clear", "seed": 1},
+        "grid": [{"seed": [1]}, {"attention_dropout": [False]}, {"attention_kernel": ["fast"]}],
+    }
+    plan = plan_from_doc(doc, "test")
+    pool = ("mixed pool, en queries", "complete_at_10")
+    gain = {(True, "sdpa"): 0.0, (False, "sdpa"): -0.03, (True, "fast"): 0.0}
+    runs = {
+        r.id: _values(("de",), 1, {pool: gain[(r.settings.attention_dropout, r.settings.attention_kernel)]})
+        for r in plan.runs
+    }
+    text = claims_markdown(plan, analyse(plan, runs, _values(("de",), 0, {}), 2000), "3 of 3 runs finished")
+    rows = {line.split(" | ")[1]: line.split(" | ") for line in text.splitlines() if "− recipe |" in line}
+    assert set(rows) == {"recipe, no attention dropout − recipe", "recipe, fast attention kernel − recipe"}
+    assert rows["recipe, no attention dropout − recipe"][5].startswith("-0.030*")
+    assert rows["recipe, fast attention kernel − recipe"][5].startswith("+0.000 ")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from clearir.losses import CLEARLoss, InfoNCELoss, JSDAlignmentLoss, RowEmbeddings, SymmetricInfoNCELoss
+from clearir.training.backbone import use_attention_kernel
 from tests.tiny_model import TOY_COLUMNS, TOY_ROWS, make_tiny_model, tokenize_rows
 
 LOSSES = {
@@ -95,9 +96,12 @@ def reference_with_dropout(loss, model, rows, seed: int) -> tuple[dict[str, floa
     return {name: value.item() for name, value in components.items()}, grads
 
 
+@pytest.mark.parametrize("kernel", ["sdpa", "fast"])
 @pytest.mark.parametrize(("batch", "mini_batch_size"), [(6, 2), (5, 2), (5, 3)])
-def test_cached_replays_dropout_exactly(batch: int, mini_batch_size: int) -> None:
+def test_cached_replays_dropout_exactly(batch: int, mini_batch_size: int, kernel: str) -> None:
+    """In either attention kernel, whose dropout masks are torch draws as any other."""
     model = make_tiny_model(dropout=0.1)
+    use_attention_kernel(model, kernel)
     loss = CLEARLoss(model, columns=TOY_COLUMNS, mini_batch_size=mini_batch_size)
     rows = TOY_ROWS[:batch]
     got = step(loss, model, rows, seed=3)

@@ -110,6 +110,7 @@ def test_every_run_setting_reaches_the_training_config() -> None:
         "freeze_word_embeddings": False,
         "freeze_layers": 2,
         "attention_dropout": False,
+        "attention_kernel": "sdpa",
         "seed": 7,
     }
     trained = [f.name for f in fields(RunSettings) if f.name in train_names and f.name != "loss"]

@@ -193,6 +193,25 @@ def test_no_attention_dropout_trains_as_a_model_built_without_it(inputs, tmp_pat
     assert json.loads((switched.model_dir / "config.json").read_text())["attention_probs_dropout_prob"] == 0.1
 
 
+def test_the_attention_kernel_changes_only_the_dropout_masks(inputs, tmp_path: Path) -> None:
+    """The fast kernel (the default) draws other attention-dropout masks than sdpa, is sdpa without attention
+    dropout, and neither the saved model nor a configuration saved before the setting names it."""
+    fast = train(config(inputs, tmp_path / "fast"))
+    sdpa = train(config(inputs, tmp_path / "sdpa", attention_kernel="sdpa"))
+    assert _losses(fast) != _losses(sdpa)
+    off = [
+        train(config(inputs, tmp_path / f"off-{kernel}", attention_dropout=False, attention_kernel=kernel))
+        for kernel in ("fast", "sdpa")
+    ]
+    assert _losses(off[0]) == _losses(off[1])
+    assert "clearir" not in (fast.model_dir / "config.json").read_text()
+    saved = json.loads((sdpa.out_dir / CONFIG_FILE).read_text())
+    (tmp_path / "before.json").write_text(
+        json.dumps({k: v for k, v in saved.items() if k != "attention_kernel"})
+    )
+    assert TrainConfig.load(tmp_path / "before.json").attention_kernel == "sdpa"
+
+
 @pytest.mark.parametrize(
     ("loss", "changes", "components"),
     [

@@ -14,11 +14,11 @@ Comparisons (each on the focus targets of ``clearir.experiment.store.FOCUS``):
   (each configuration against the base model + SHIFT) and ``fine-tuning + SHIFT vs SHIFT`` (each twin
   against the base model + SHIFT);
 - one family per varied setting: each configuration against the one that differs only in that setting, at
-  its reference value (InfoNCE for ``loss``, off for ``kl``, else ``clearir run``'s default when the grid has
-  it, else the setting's first value), on the seeds both have. For ``langs``, a multilingual model is compared
-  with each single-language model of its languages, on that language: the one with the same budget per
-  language (the multilingual model's steps over its number of languages) when the grid has it, else the one
-  with the same steps.
+  its reference value (InfoNCE for ``loss``, off for ``kl``, ``sdpa`` for ``attention_kernel``, else
+  ``clearir run``'s default when the grid has it, else the setting's first value), on the seeds both have.
+  For ``langs``, a multilingual model is compared with each single-language model of its languages, on that
+  language: the one with the same budget per language (the multilingual model's steps over its number of
+  languages) when the grid has it, else the one with the same steps.
 
 p-values are Holm-corrected over every test of a family, or with ``holm_by_language`` over those of one
 language's table within a family: a per-language model's tests, or a multilingual model's (or the base
@@ -47,12 +47,14 @@ VS_BASE = "vs base"
 SHIFT_ADDED = "SHIFT added"
 TUNING_VS_SHIFT = "fine-tuning vs SHIFT"
 BOTH_VS_SHIFT = "fine-tuning + SHIFT vs SHIFT"
-# The reference of a comparison: the baseline loss, CLEAR without KL, the paper's form without a variant.
+# The reference of a comparison: the baseline loss, CLEAR without KL, the paper's form without a variant,
+# PyTorch's attention kernel (the fast one is its faster stand-in).
 PREFERRED_REFERENCE: dict[str, Any] = {
     "loss": "infonce",
     "kl": False,
     "symmetric_kl": False,
     "bidirectional_reverse": False,
+    "attention_kernel": "sdpa",
 }
 
 

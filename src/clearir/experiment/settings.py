@@ -33,11 +33,12 @@ from clearir.rows.settings import OWN_DATA, RowsSettings
 from clearir.rows.sources import DEFAULT_PIVOT
 from clearir.shift.fit import ShiftSettings
 from clearir.training.config import CLEAR_VARIANTS, TrainConfig
+from clearir.training.config import LEGACY as TRAIN_LEGACY
 
 LANG_SEPARATOR = "+"
 # Run settings added after runs were made, each at the value those runs had: at that value a setting is left
 # out of a run's id, so that the runs keep theirs.
-LEGACY: dict[str, Any] = {"pivot": DEFAULT_PIVOT, "attention_dropout": True}
+LEGACY: dict[str, Any] = {"pivot": DEFAULT_PIVOT, **TRAIN_LEGACY}
 _LANG = re.compile(r"^[a-z]{2,3}$")
 # TrainConfig fields that are not a run's choice (the job layer sets them), and those every run shares.
 _TRAIN_PLUMBING = (

@@ -1,11 +1,13 @@
 """Training-time changes to the encoder backbone: freezing the word embeddings (most of a multilingual model)
-and the lowest layers, and switching off the dropout on the attention probabilities."""
+and the lowest layers, switching off the dropout on the attention probabilities, and the attention kernel."""
 
 from __future__ import annotations
 
 from torch import nn
 
 from clearir.errors import ClearirError
+from clearir.training.attention import FAST_KERNEL
+from clearir.training.config import AttentionKernel
 
 
 def _backbone(model: nn.Module, doing: str) -> nn.Module:
@@ -60,6 +62,12 @@ def no_attention_dropout(model: nn.Module) -> int:
     for dropout in layers:
         dropout.p = 0.0
     return len(layers)
+
+
+def use_attention_kernel(model: nn.Module, kernel: AttentionKernel) -> None:
+    """Run the attention in ``kernel``, ``fast`` or ``sdpa`` (see :mod:`clearir.training.attention`)."""
+    backbone = _backbone(model, "choose the attention kernel")
+    backbone.set_attn_implementation(FAST_KERNEL if kernel == "fast" else "sdpa")
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

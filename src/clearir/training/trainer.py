@@ -33,7 +33,12 @@ from clearir.losses import column_prompts
 from clearir.model.load import load_model
 from clearir.precision import describe, resolve_precision
 from clearir.rows.build import REPORT_FILE
-from clearir.training.backbone import count_parameters, freeze, no_attention_dropout
+from clearir.training.backbone import (
+    count_parameters,
+    freeze,
+    no_attention_dropout,
+    use_attention_kernel,
+)
 from clearir.training.callbacks import JsonlLogCallback, RichProgressCallback
 from clearir.training.collator import ColumnLengthCollator
 from clearir.training.config import CONFIG_FILE, TrainConfig
@@ -202,6 +207,7 @@ def train(
     freeze(model, word_embeddings=config.freeze_word_embeddings, layers=config.freeze_layers)
     if not config.attention_dropout:
         no_attention_dropout(model)
+    use_attention_kernel(model, config.attention_kernel)
     trainable, total = count_parameters(model)
     prompts = column_prompts(model, columns)
     args = _training_args(config, out, prompts)
