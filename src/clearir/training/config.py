@@ -54,7 +54,8 @@ class TrainConfig:
         freeze_word_embeddings: keep the word-embedding matrix fixed (most of a multilingual model's weights).
         freeze_layers: keep the embeddings module and the N lowest encoder layers fixed.
         attention_dropout: keep the model's dropout on the attention probabilities (off: none, the
-            hidden-state dropout stays; a step about 30% faster on CPU).
+            hidden-state dropout stays; in PyTorch's attention kernel a step about 30% faster on CPU, in the
+            fast one about as fast).
         attention_kernel: ``fast`` (with attention dropout on a CPU, clearir's attention: matrix products in
             the training precision, dropout masks from 16-bit random lanes; see
             :mod:`clearir.training.attention`) or ``sdpa`` (PyTorch's throughout, as every run before it).
@@ -95,8 +96,8 @@ class TrainConfig:
     jsd_query: JsdQuery = setting("lang", f"jsd: the InfoNCE query, {', '.join(JSD_QUERIES)}.")
     num_negatives: int = setting(DEFAULT_NUM_NEGATIVES, "Hard negatives (and negative queries) per row.")
     scale: float = setting(100.0, "Inverse temperature of the softmax over cosine similarities.")
-    # GradCache off: in bf16 at batch 16 the uncached step is 1.41x faster and peaks at 4.4 GB of tensors
-    # (0.6 GB with mini-batches of 8), far inside 24 GB (bench/bench_precision.py).
+    # GradCache off: in bf16 at batch 16 the uncached step is 1.6x faster and peaks at 3.3 GB of tensors
+    # (0.5 GB with mini-batches of 8), far inside 24 GB (bench/bench_precision.py).
     mini_batch_size: int | None = setting(None, "GradCache mini-batch size (0: no caching).")
     gather_across_devices: bool = setting(
         False, "With several processes, use all processes' candidates as negatives."
@@ -122,7 +123,7 @@ class TrainConfig:
         "Dropout on the attention probabilities (the model's own rate); --no-attention-dropout: none.",
         flag="--attention-dropout/--no-attention-dropout",
     )
-    # fast: a default bf16 step 1.3x faster on this CPU, same dropout rate (bench/bench_precision.py).
+    # fast: a default bf16 step 1.29x faster on this CPU, the same dropout rate (bench/bench_precision.py).
     attention_kernel: AttentionKernel = setting(
         "fast", f"Attention kernel in training: {', '.join(ATTENTION_KERNELS)} (fast: for dropout on CPU)."
     )
