@@ -16,10 +16,12 @@ from rich.console import Console
 import clearir.experiment.jobs as jobs_module
 from clearir.cli.main import main
 from clearir.errors import ClearirError
+from clearir.evaluation.encoder import model_fingerprint
 from clearir.experiment.grid import load_plan
 from clearir.experiment.report import write_ablation_report
 from clearir.experiment.runner import run_experiment
 from clearir.experiment.store import FOCUS, MODELS_DIR, load_finished
+from clearir.model.load import load_model
 from tests.tiny_model import make_tiny_model
 
 REPORT = ["ablation.json", "summary.md", "report.html", "vs_loss.png"]
@@ -72,7 +74,21 @@ def test_shards_merge_and_reuse(tmp_path: Path, tiny_dir: Path, monkeypatch: pyt
     plan_b = load_plan(grid, out=str(tmp_path / "b"))
     shard0, shard1 = ([r.id for r in plan_a.shard(i, 2)] for i in range(2))
 
+    loads: list[Path] = []
+    load = jobs_module.load_model
+    monkeypatch.setattr(jobs_module, "load_model", lambda path: loads.append(path) or load(path))
     first = run_experiment(plan_a, (0, 2), _quiet(), progress=False)
+    # Each model (the base model, the shard's two) is loaded once for its evaluations without and with SHIFT,
+    # and the second finds every text in the first's embedding cache.
+    assert len(loads) == len(set(loads)) == 3
+    steps = tmp_path / "a" / "steps"
+    for name in ("base", *shard0):
+        shifted = json.loads((steps / f"eval-{name}+shift.json").read_text())["result"]
+        assert shifted["encoded"] == 0 and shifted["cached"] > 0
+    # ... the cache of the model's directory, as when evaluated by path (its files' fingerprint).
+    base = load_model(tiny_dir, max_seq_length=32)
+    folders = {p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()}
+    assert model_fingerprint(base, tiny_dir)[:32] in folders
     second = run_experiment(plan_b, (1, 2), _quiet(), progress=False)
     assert first.trained == shard0 and second.trained == shard1 and not first.reused_runs
     assert "eval-base" in first.computed and "eval-base" in second.computed

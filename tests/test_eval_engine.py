@@ -23,6 +23,7 @@ from clearir.metrics.ranking import evaluate
 from clearir.model.load import load_model
 from tests.eval_data import make_data_dir
 from tests.tiny_model import make_tiny_model
+from tests.train_data import tiny_model_dir
 
 
 @pytest.fixture
@@ -104,6 +105,22 @@ def test_cache_second_run_encodes_nothing_and_gives_the_same_scores(
     other = evaluate_model(make_tiny_model(seed=1), tasks, model_name="tiny", cache_dir=cache, progress=False)
     assert other.encoding.encoded == 54
     assert len(list(cache.iterdir())) == 2
+
+
+def test_a_loaded_model_with_its_source_shares_the_cache_of_its_path(
+    tasks: list[RetrievalTask], tmp_path: Path
+) -> None:
+    """A model loaded once and evaluated with ``source`` (as the experiment layer does, with and without
+    SHIFT) is fingerprinted by its directory's files, as when evaluated by path."""
+    path, cache = tiny_model_dir(tmp_path / "model"), tmp_path / "cache"
+    first = evaluate_model(path, tasks, model_name="tiny", cache_dir=cache, progress=False)
+    loaded = load_model(path)
+    again = evaluate_model(loaded, tasks, model_name="tiny", cache_dir=cache, progress=False, source=path)
+    assert again.encoding.encoded == 0 and again.encoding.cached == first.encoding.encoded
+    assert again.revision == first.revision
+    assert [r.scores for r in again.results] == [r.scores for r in first.results]
+    tensors = evaluate_model(loaded, tasks, model_name="tiny", cache_dir=cache, progress=False)
+    assert tensors.revision != first.revision  # without its source: the tensors' fingerprint
 
 
 def test_fingerprint_follows_weights_and_max_seq_length() -> None:

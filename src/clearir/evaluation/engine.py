@@ -172,6 +172,7 @@ def evaluate_model(
     shift: ShiftSettings | None = None,
     data_dir: str | Path | None = None,
     precision: str = DEFAULT_PRECISION,
+    source: str | Path | None = None,
 ) -> EvalRun:
     """Evaluate ``model`` (a path or name, ``None`` for the default model, or a loaded SentenceTransformer)
     on ``tasks`` (see :func:`clearir.evaluation.scenarios.build_tasks`), encoding each unique text once.
@@ -181,7 +182,9 @@ def evaluate_model(
 
     With ``shift``, the documents are SHIFT-corrected at indexing (:mod:`clearir.shift`; "auto" vectors are
     fitted from ``data_dir``'s parallel texts) and the default ``model_name`` ends in ``+shift``.
-    ``precision`` (``auto``, ``fp32``, ``bf16``; see :mod:`clearir.precision`) is the encoding's.
+    ``precision`` (``auto``, ``fp32``, ``bf16``; see :mod:`clearir.precision`) is the encoding's. ``source``:
+    the directory a loaded ``model`` was read from; its files then fingerprint the model as for a path (the
+    same embedding cache), else its tensors do.
     """
     if not tasks:
         raise ClearirError("no tasks to evaluate")
@@ -193,9 +196,11 @@ def evaluate_model(
     check_name(model_name, "--model-name")
     if out_dir is not None:
         check_dir_target(Path(out_dir).expanduser(), "--out")
-    loaded = model if isinstance(model, SentenceTransformer) else load_model(model)
+    if isinstance(model, SentenceTransformer):
+        loaded, source = model, None if source is None else model_source(source)
+    else:
+        loaded, source = load_model(model), model_source(model)
     original_length = loaded.max_seq_length
-    source = None if isinstance(model, SentenceTransformer) else model_source(model)
     # The model as loaded (its own max_seq_length): what SHIFT vectors files are checked against.
     identity = model_fingerprint(loaded, source) if shift is not None else ""
     try:

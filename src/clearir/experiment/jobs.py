@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.text import Text
+from sentence_transformers import SentenceTransformer
 
 from clearir.config import data_dir as resolve_data_dir
 from clearir.config import home_dir, resolve_model
@@ -40,6 +41,7 @@ from clearir.experiment.store import (
     train_key,
 )
 from clearir.model.build import build_model
+from clearir.model.load import load_model
 from clearir.report.results import PhaseTiming
 from clearir.rows.settings import write_rows
 from clearir.training.config import CONFIG_FILE, TrainConfig
@@ -74,6 +76,7 @@ class Jobs:
         self.cache_dir = Path(cache).expanduser() if cache else home_dir() / "embeddings"
         self._tasks: dict[tuple[str, ...], list[RetrievalTask]] = {}
         self._rows: set[str] = set()  # rows made or checked by this invocation (shared by several runs)
+        self._loaded: tuple[Path, SentenceTransformer] | None = None  # the model being evaluated
 
     def step(
         self,
@@ -215,7 +218,8 @@ class Jobs:
         return Model(run, self.out / record["model_dir"], key)
 
     def drop_model(self, model: Model) -> None:
-        """Remove a fine-tuned model once evaluated (without keep_models); its records stay."""
+        """Done with ``model``: release it; remove a fine-tuned one (without keep_models). Records stay."""
+        self._loaded = None
         if model.run is not None and not self.plan.shared.keep_models:
             shutil.rmtree(self.out / MODELS_DIR / model.run.id / MODEL, ignore_errors=True)
 
@@ -232,6 +236,13 @@ class Jobs:
             )
         return self._tasks[langs]
 
+    def _load(self, model: Model) -> SentenceTransformer:
+        """``model``, loaded once for its evaluations without and with SHIFT."""
+        if self._loaded is None or self._loaded[0] != model.path:
+            self._loaded = None  # the previous model's memory first
+            self._loaded = (model.path, load_model(model.path))
+        return self._loaded[1]
+
     def evaluate(self, model: Model, shift: bool, label: str) -> dict[str, Any]:
         """Evaluate ``model`` (with SHIFT: vectors fitted for it) unless done with these settings."""
         s = self.plan.shared
@@ -240,7 +251,7 @@ class Jobs:
 
         def compute() -> dict[str, Any]:
             run = evaluate_model(
-                str(model.path),
+                self._load(model),
                 self.tasks(model.run, shift),
                 self.out / EVAL_DIR,
                 model_name=name,
@@ -251,6 +262,7 @@ class Jobs:
                 shift=shift_settings(s) if shift else None,
                 data_dir=self.data_dir,
                 precision=s.precision,
+                source=model.path,
             )
             return {
                 "folder": self.rel(folder),

@@ -67,6 +67,7 @@ def run_experiment(
     base = jobs.base_model()
     for shift in plan.shifts:
         jobs.evaluate(base, shift, "eval-base" + ("+shift" if shift else ""))
+    jobs.drop_model(base)
     outcome = Outcome(plan.out, jobs.computed, jobs.reused, timings=jobs.timings)
     for number, run in enumerate(runs, start=1):
         name = plan.name(run)
