@@ -58,7 +58,7 @@ from clearir.precision import cpu_has_bf16, resolve_precision
 from clearir.report.results import package_versions
 from clearir.rows.settings import write_rows
 from clearir.training.backbone import freeze, use_attention_kernel
-from clearir.training.config import TrainConfig
+from clearir.training.config import AttentionKernel, TrainConfig
 from clearir.training.trainer import train
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -277,14 +277,14 @@ def training_step(model_path: str, repeats: int, seed: int = 42) -> dict:
     uncached = CLEARLoss(model, columns=columns, **recipe)
     assert DEFAULTS.mini_batch_size is None and DEFAULTS.attention_kernel == "fast"
     # The default step (uncached, fast attention kernel), GradCache's, and PyTorch's attention kernel.
-    setups = {
+    setups: dict[str, tuple[CLEARLoss, AttentionKernel]] = {
         "default": (uncached, "fast"),
         "gradcache_8": (cached, "fast"),
         "sdpa_kernel": (uncached, "sdpa"),
     }
 
-    def run(loss: CLEARLoss, kernel: str, bf16: bool) -> dict[str, float]:
-        use_attention_kernel(model, kernel)  # type: ignore[arg-type]
+    def run(loss: CLEARLoss, kernel: AttentionKernel, bf16: bool) -> dict[str, float]:
+        use_attention_kernel(model, kernel)
         model.zero_grad(set_to_none=True)
         torch.manual_seed(seed)
         with autocast(bf16):
